@@ -24,7 +24,7 @@ TEST_PKGS := check
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wcast-align \
-        -Wnull-dereference -Wdouble-promotion -Wimplicit-fallthrough
+        -Wnull-dereference -Wimplicit-fallthrough
 OPT ?= -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -I.
 CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
