@@ -35,7 +35,8 @@ static void plc_usage(FILE *f)
             "       crossclimb plc get [--plc URI] DEVICE|RANGE...\n"
             "       crossclimb plc set [--plc URI] DEVICE VALUE --yes\n"
             "       crossclimb plc monitor [--plc URI] [--count N] [--interval-ms MS]\n"
-            "       crossclimb plc program check FILE...\n"
+            "       crossclimb plc program check FILE...   (validate an FX1N instruction list)\n"
+            "       crossclimb plc program list FILE       (step-numbered listing for GX Developer)\n"
             "\n"
             "URI: tcp://HOST:PORT or rtu:PATH?baud=19200&parity=E&data=8&stop=1&slave=1&rs485=0\n"
             "     (also timeout_ms=, byte_timeout_ms=, retries=); default " DEFAULT_PLC_URI "\n"
@@ -449,6 +450,7 @@ int cmd_plc(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "program")) return cmd_plc_program(argc - 1, argv + 1);
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             plc_usage(stdout);
