@@ -272,6 +272,10 @@ static int cycle_once(cc_link *l, const uint16_t cmd[CC_CMD_COUNT], uint16_t sta
                 l->stats.resent++;
         }
     }
+    /* From here the block may reach the PLC, reply or not: remember it so a
+     * later re-read can tell whether it was applied. */
+    memcpy(l->last_cmd, cmd, sizeof l->last_cmd);
+    l->have_last = 1;
     if (!l->stats.fc17_fallback) {
         rc = tx_write_read(l, cmd, status);
         if (rc == 0) return 0;
@@ -312,9 +316,6 @@ int link_cycle(cc_link *l, const cc_command *cmd, cc_status *st, uint16_t raw[CC
         if (rc == 0) break;
         if (rc == LINK_EEXCEPTION) break; /* the PLC answered: retrying changes nothing */
     }
-    /* Whether or not the reply came, this block may have reached the PLC. */
-    memcpy(l->last_cmd, out, sizeof out);
-    l->have_last = 1;
     if (rc == 0) {
         /* UP only for a first-try cycle after a clean one; a cycle that
          * needed a retry or followed a failure is DEGRADED. */

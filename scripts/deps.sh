@@ -4,7 +4,7 @@
 # some are missing; a clear message and exit 1 otherwise.
 set -u
 PKGS="gcc make pkg-config clang libmodbus-dev libserialport-dev check libsubunit-dev
-libjson-c-dev libncurses-dev mbpoll python3-pymodbus python3-serial
+libjson-c-dev libinih-dev libncurses-dev mbpoll python3-pymodbus python3-serial
 python3-serial-asyncio socat tmux libxml2-utils librsvg2-bin"
 
 missing=""

@@ -8,7 +8,7 @@ changes, D106 echoes D201, D103 = D202, D100 b0 RUN.  Any other address is
 answered with ILLEGAL DATA ADDRESS by pymodbus itself.
 
 usage: pymodbus_plc.py [--port N] [--no-fc17]
-Prints 'listening on tcp://127.0.0.1:PORT' once serving.
+Prints 'listening on tcp://127.0.0.1:PORT' and a 'ready' line once serving.
 """
 import argparse
 import asyncio
@@ -56,6 +56,8 @@ async def main():
                     help="answer FC 0x17 with ILLEGAL FUNCTION like a gateway without it")
     args = ap.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
+    # pymodbus logs every exception reply it sends; the tests expect them
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     block = ControlImageBlock()
     slave = ModbusSlaveContext(hr=block, ir=block, zero_mode=True)
     context = ModbusServerContext(slaves=slave, single=True)
@@ -69,6 +71,7 @@ async def main():
     await server.serving
     port = server.server.sockets[0].getsockname()[1]
     print(f"listening on tcp://127.0.0.1:{port}", flush=True)
+    print("ready (pymodbus peer%s)" % (", no FC 0x17" if args.no_fc17 else ""), flush=True)
     await task
 
 
