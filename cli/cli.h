@@ -15,6 +15,14 @@ int cmd_sim(int argc, char **argv);    /* cli/cmd_sim.c: the simulated PLC / rob
 int cmd_fusion(int argc, char **argv); /* cli/cmd_fusion.c: the perception model */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c: the main job on the default sim */
 
+#include <stdio.h>
+
+#include "plc_bridge/image.h"
+#include "plc_bridge/link.h"
+
+/** cli_print_status: the status block st, with the link's state, as text on f. */
+void cli_print_status(FILE *f, const cc_status *st, const cc_link *l);
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
