@@ -195,10 +195,12 @@ int link_uri_format(const link_uri *u, char *buf, size_t len)
                      (unsigned)u->port, (unsigned)u->slave, (unsigned)u->response_timeout_ms,
                      (unsigned)u->retries);
     else
+        /* "rtu://X" is read as "rtu:X", so a path that itself starts with
+         * "//" needs the prefix written out to survive the round trip. */
         n = snprintf(buf, len,
-                     "rtu:%s?baud=%u&parity=%c&data=%u&stop=%u&slave=%u&rs485=%u&timeout_ms=%u"
+                     "rtu:%s%s?baud=%u&parity=%c&data=%u&stop=%u&slave=%u&rs485=%u&timeout_ms=%u"
                      "&byte_timeout_ms=%u&retries=%u",
-                     u->path, (unsigned)u->baud, u->parity, (unsigned)u->data_bits,
+                     strncmp(u->path, "//", 2) ? "" : "//", u->path, (unsigned)u->baud, u->parity, (unsigned)u->data_bits,
                      (unsigned)u->stop_bits, (unsigned)u->slave, (unsigned)u->rs485,
                      (unsigned)u->response_timeout_ms, (unsigned)u->byte_timeout_ms,
                      (unsigned)u->retries);
