@@ -13,6 +13,7 @@ int cmd_plc(int argc, char **argv);    /* cli/cmd_plc.c: commissioning tools */
 int cmd_plc_program(int argc, char **argv); /* cli/cmd_plc_program.c: plc program check|list */
 int cmd_sim(int argc, char **argv);    /* cli/cmd_sim.c: the simulated PLC / robot */
 int cmd_fusion(int argc, char **argv); /* cli/cmd_fusion.c: the perception model */
+int cmd_fusion_train(int argc, char **argv); /* cli/cmd_fusion_train.c: fusion train */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c: the main job on the default sim */
 
 #include <stdio.h>

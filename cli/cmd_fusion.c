@@ -16,6 +16,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: crossclimb fusion check FILE...\n"
+            "       crossclimb fusion train --data FILE --out WEIGHTS [...]  (see 'fusion train --help')\n"
             "       crossclimb fusion --help\n"
             "\n"
             "check  load each reference case (a safetensors file with the model weights,\n"
@@ -88,6 +89,7 @@ int cmd_fusion(int argc, char **argv)
         usage(stdout);
         return CLI_EXIT_OK;
     }
+    if (!strcmp(sub, "train")) return cmd_fusion_train(argc - 1, argv + 1);
     if (strcmp(sub, "check") != 0) {
         fprintf(stderr, "crossclimb fusion: unknown subcommand '%s'\n", sub);
         usage(stderr);
