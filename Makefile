@@ -35,7 +35,7 @@ ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-MODULES := plc_bridge perception sim controller
+MODULES := plc_bridge perception robot sim controller
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
@@ -133,6 +133,7 @@ install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/crossclimb
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/crossclimb
+	install -m 0644 docs/plc/crossclimb.il $(DESTDIR)$(PREFIX)/share/crossclimb/
 	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 
 clean:

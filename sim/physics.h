@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "facade.h"
-#include "robotcfg.h"
+#include "../robot/facade.h"
+#include "../robot/robotcfg.h"
 
 enum {
     PHYS_OK = 0,

@@ -24,11 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "facade.h"
+#include "../robot/facade.h"
 #include "fxmem.h"
 #include "physics.h"
 #include "plcsim.h"
-#include "robotcfg.h"
+#include "../robot/robotcfg.h"
 
 /* The analog block layout (fixed; the PLC program reads it with FROM). */
 enum {

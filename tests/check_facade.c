@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/facade.h"
+#include "robot/facade.h"
 
 static const char *src_dir(void)
 {

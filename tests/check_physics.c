@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "plc_bridge/regmap.h"
-#include "sim/facade.h"
+#include "robot/facade.h"
 #include "sim/fxmem.h"
 #include "sim/physics.h"
-#include "sim/robotcfg.h"
+#include "robot/robotcfg.h"
 #include "sim/robotsim.h"
 
 #define G PHYS_G_M_S2

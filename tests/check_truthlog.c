@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "plc_bridge/regmap.h"
-#include "sim/facade.h"
+#include "robot/facade.h"
 #include "sim/physics.h"
-#include "sim/robotcfg.h"
+#include "robot/robotcfg.h"
 #include "sim/truthlog.h"
 
 /* 4 x 4 m of glass, 50 mm cells */

@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "plc_bridge/regmap.h"
-#include "sim/facade.h"
+#include "robot/facade.h"
 #include "sim/fxmem.h"
 #include "sim/physics.h"
-#include "sim/robotcfg.h"
+#include "robot/robotcfg.h"
 #include "sim/robotsim.h"
 
 #define SIM_S 600 /* simulated seconds per run */

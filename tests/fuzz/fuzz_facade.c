@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/facade.h"
-#include "sim/robotcfg.h"
+#include "robot/facade.h"
+#include "robot/robotcfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

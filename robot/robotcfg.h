@@ -1,6 +1,7 @@
 /*
- * robotcfg.h — the simulated robot's configuration (SPEC §2: every number
- * is configuration, not code).
+ * robotcfg.h — the robot's configuration (SPEC §2: every number is
+ * configuration, not code).  Part of robot/, shared by the controller and
+ * the simulator.
  *
  * An INI file (sim/robots/default.ini documents every key) read with inih.
  * Keys carry their unit in the file ("stroke_x_mm"); the struct holds SI

@@ -1,5 +1,10 @@
 /*
- * facade.h — a facade for the simulated robot: a grid of surface cells.
+ * facade.h — a facade: a grid of surface cells.
+ *
+ * Part of robot/, the description of the robot and its facade that both the
+ * controller (mission planning, footholds) and the simulator (physics) read;
+ * robot/ depends on nothing else of ours, so neither of them has to know
+ * the other (SPEC §3).
  *
  * The text format (docs/facade-format.md) is a header, a legend that maps a
  * character to a surface, and the grid rows, top row first (as you look at
