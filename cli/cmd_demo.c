@@ -124,7 +124,7 @@ int cmd_demo(int argc, char **argv)
     /* Acknowledge the power-up HOLD, then AUTO with both groups gripping:
      * the robot's safe state on the wall. */
     cc_command c = {.seq = (uint16_t)(st.seq_echo + 1u), .heartbeat = st.heartbeat_echo,
-                    .outputs = CC_Y_A_VAC | CC_Y_B_VAC, .mode = CC_MODE_RESET,
+                    .outputs = CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC, .mode = CC_MODE_RESET,
                     .period_ms = DEMO_PERIOD_MS};
     int e = cycle_until_echo(l, &c, &st, 20);
     if (e) {

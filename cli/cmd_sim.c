@@ -1,20 +1,28 @@
 /*
  * cmd_sim.c — `crossclimb sim MODE ...`: the simulators.
  *
- * Only `sim plc` exists for now: the simulated FX PLC (sim/plcsim) with the
- * interim control image (sim/ctlimage) behind a Modbus TCP and/or RTU-on-pty
- * slave (sim/mbserver).  The full robot simulator comes with the next issue.
+ * Only `sim plc` exists for now: the simulated FX PLC (sim/plcsim) running
+ * the instruction-list PLC program (sim/fxil, docs/plc/crossclimb.il by
+ * default) over the bench plant (sim/benchplant) behind a Modbus TCP and/or
+ * RTU-on-pty slave (sim/mbserver).  The robot simulator comes as another
+ * plant.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "sim/ctlimage.h"
+#include "sim/benchplant.h"
+#include "sim/fxil.h"
 #include "sim/mbserver.h"
 #include "sim/plcsim.h"
+
+#define SIM_PROGRAM_ENV "CROSSCLIMB_PLC_PROGRAM"
+#define SIM_PROGRAM_NAME "crossclimb.il"
 
 static volatile sig_atomic_t sim_stop;
 
@@ -30,7 +38,7 @@ static void sim_usage(FILE *f)
             "usage: crossclimb sim MODE [OPTIONS]\n"
             "\n"
             "modes:\n"
-            "  plc      the simulated FX PLC: Modbus TCP / RTU slave with the control image\n"
+            "  plc      the simulated FX PLC running the PLC program: Modbus TCP / RTU slave\n"
             "\n"
             "'crossclimb sim plc --help' lists its options.  The robot simulator\n"
             "(facades, physics, faults) is not built yet.\n");
@@ -43,7 +51,16 @@ static void plc_usage(FILE *f)
             "\n"
             "A simulated Mitsubishi FX PLC answering like an FX3 MODBUS slave (standard\n"
             "device assignment: D0-D8511, M0-M8511, S, T, C, Y0-Y377, X0-X377) and running\n"
-            "the interim control image (D100-D131 status, D200-D207 command).\n"
+            "the PLC program, an FX1N instruction list, every scan over a bench plant (the\n"
+            "robot's I/O on a test bench; D7900-D7903 force inputs, for tests).\n"
+            "\n"
+            "program:\n"
+            "  --program FILE      the instruction list to run.  Default: the file named by\n"
+            "                      $" SIM_PROGRAM_ENV ", else " SIM_PROGRAM_NAME " in\n"
+            "                      EXEDIR/../docs/plc/ (a build tree) or\n"
+            "                      EXEDIR/../share/crossclimb/ (installed).  A program\n"
+            "                      with an error is refused (exit 1).  Prints\n"
+            "                      'program PATH (N steps)'\n"
             "\n"
             "transports:\n"
             "  --listen URI        Modbus TCP on URI, tcp://HOST:PORT (default\n"
@@ -67,8 +84,9 @@ static void plc_usage(FILE *f)
             "  --drop-reply N      apply but do not answer the N-th command-block write\n"
             "  --silent-after N    after N requests, neither apply nor answer (stay connected)\n"
             "\n"
-            "After the transport lines it prints 'ready (...)'.  SIGINT or SIGTERM stops it\n"
-            "(exit 0).  Exit 1: cannot listen / make the pty; exit 2: bad arguments.\n"
+            "After the transport and program lines it prints 'ready (...)'.  SIGINT or\n"
+            "SIGTERM stops it (exit 0).  Exit 1: no program / a program with an error /\n"
+            "cannot listen / make the pty; exit 2: bad arguments.\n"
             "See docs/sim-plc.md.\n",
             PLCSIM_SCAN_MS_MAX, PLCSIM_SCAN_MS_DEFAULT);
 }
@@ -110,16 +128,79 @@ bad:
     return -1;
 }
 
+/* Copy src into dst[len]: 0, or -1 when it does not fit. */
+static int copy_path(char *dst, size_t len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= len) return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/*
+ * The program to run: --program FILE (opt), else $CROSSCLIMB_PLC_PROGRAM,
+ * else crossclimb.il next to the executable: <exe dir>/../docs/plc/ for a
+ * build tree (build/crossclimb), <exe dir>/../share/crossclimb/ for an
+ * installed one.  The path goes to out[len] and where it came from to *from
+ * ("" or " (from $...)").  Returns 0, or -1 after a message naming the
+ * paths tried.
+ */
+static int find_program(const char *opt, char *out, size_t len, const char **from)
+{
+    static const char *const rel[] = {"/../docs/plc/" SIM_PROGRAM_NAME,
+                                      "/../share/crossclimb/" SIM_PROGRAM_NAME};
+    char exe[PATH_MAX], tried[2][PATH_MAX + 64];
+    const char *env = getenv(SIM_PROGRAM_ENV);
+    *from = "";
+    if (opt) {
+        if (copy_path(out, len, opt) == 0) return 0;
+        fprintf(stderr, "crossclimb sim plc: --program: path too long\n");
+        return -1;
+    }
+    if (env && *env) {
+        *from = " (from $" SIM_PROGRAM_ENV ")";
+        if (copy_path(out, len, env) == 0) return 0;
+        fprintf(stderr, "crossclimb sim plc: $" SIM_PROGRAM_ENV ": path too long\n");
+        return -1;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        fprintf(stderr,
+                "crossclimb sim plc: cannot find my own executable (/proc/self/exe: %s) to look "
+                "for the PLC program; give --program FILE or set $" SIM_PROGRAM_ENV "\n",
+                n < 0 ? strerror(errno) : "empty");
+        return -1;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    for (size_t i = 0; i < 2; i++) {
+        int w = snprintf(tried[i], sizeof tried[i], "%s%s", exe, rel[i]);
+        if (w < 0 || (size_t)w >= sizeof tried[i]) tried[i][0] = '\0';
+        else if (access(tried[i], R_OK) == 0 && copy_path(out, len, tried[i]) == 0) return 0;
+    }
+    fprintf(stderr,
+            "crossclimb sim plc: no PLC program found: tried %s and %s; give --program FILE "
+            "or set $" SIM_PROGRAM_ENV "\n",
+            tried[0], tried[1]);
+    return -1;
+}
+
 static int sim_plc(int argc, char **argv)
 {
-    static plcsim ps; /* 40 kB of device memory: not on the stack */
-    ctl_image ctl;
+    static plcsim ps;    /* 40 kB of device memory: not on the stack */
+    static benchplant bp;
+    fxil_program *prog = NULL;
+    benchplant_config bcfg;
+    plcsim_plant plant;
+    plcsim_logic logic;
     plcsim_config pcfg;
     mbs_config mcfg;
     mbs_server *srv = NULL;
     mbs_hooks hooks;
     char err[512];
-    const char *listen = NULL;
+    char path[PATH_MAX], shown[PATH_MAX];
+    const char *listen = NULL, *program = NULL, *from = "";
     int exit_code = CLI_EXIT_FAIL;
     struct sigaction sa;
     sigset_t block, waitmask;
@@ -151,6 +232,13 @@ static int sim_plc(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             listen = v;
+        } else if ((r = opt_value(argc, argv, &i, "--program", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!*v) {
+                fprintf(stderr, "crossclimb sim plc: --program needs a file\n");
+                return CLI_EXIT_USAGE;
+            }
+            program = v;
         } else if ((r = opt_value(argc, argv, &i, "--pty-link", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (!*v) {
@@ -195,6 +283,17 @@ static int sim_plc(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    /* The program first: a PLC whose program does not pass the check never
+     * goes to RUN, and nothing listens. */
+    if (find_program(program, path, sizeof path, &from) != 0) return CLI_EXIT_FAIL;
+    err[0] = '\0';
+    rc = fxil_load_file(path, &prog, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "crossclimb sim plc: %s%s\n", err[0] ? err : fxil_strerror(rc), from);
+        return CLI_EXIT_FAIL;
+    }
+    if (!realpath(path, shown)) (void)copy_path(shown, sizeof shown, path);
+
     /* SIGINT/SIGTERM only set a flag; they stay blocked except while the loop
      * sleeps in pselect, so a signal can never slip in before the sleep. */
     memset(&sa, 0, sizeof sa);
@@ -211,8 +310,16 @@ static int sim_plc(int argc, char **argv)
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGTERM);
 
-    ctl_init(&ctl);
-    if (plcsim_init(&ps, &pcfg, ctl_logic(&ctl), NULL) != 0) {
+    benchplant_config_default(&bcfg);
+    rc = benchplant_init(&bp, &bcfg, prog);
+    if (rc != 0) {
+        fprintf(stderr, "crossclimb sim plc: %s\n", benchplant_strerror(rc));
+        goto out;
+    }
+    plant = benchplant_plant(&bp);
+    logic.self = prog;
+    logic.scan = fxil_scan;
+    if (plcsim_init(&ps, &pcfg, logic, &plant) != 0) {
         fprintf(stderr, "crossclimb sim plc: bad PLC configuration\n");
         goto out;
     }
@@ -231,7 +338,9 @@ static int sim_plc(int argc, char **argv)
     if (mbs_server_tcp_uri(srv)) printf("listening on %s\n", mbs_server_tcp_uri(srv));
     if (mbs_server_pty_path(srv)) printf("rtu pty %s\n", mbs_server_pty_path(srv));
     if (mcfg.pty_link) printf("pty link %s\n", mcfg.pty_link);
-    printf("ready (slave %d, scan %u ms, time %s)\n", mcfg.slave, (unsigned)pcfg.scan_ms,
+    printf("program %s (%u steps)%s\n", shown, fxil_steps(prog), from);
+    printf("ready (slave %d, scan %u ms, time %s, bench plant)\n", mcfg.slave,
+           (unsigned)pcfg.scan_ms,
            pcfg.realtime ? "realtime"
            : pcfg.idle == PLCSIM_IDLE_FROZEN ? "by exchange, frozen when idle"
                                              : "by exchange, realtime when idle");
@@ -254,6 +363,7 @@ static int sim_plc(int argc, char **argv)
     exit_code = CLI_EXIT_OK;
 out:
     mbs_server_close(srv);
+    fxil_free(prog);
     if (blocked) sigprocmask(SIG_UNBLOCK, &block, NULL);
     return exit_code;
 }

@@ -22,8 +22,14 @@
  *  - realtime mode: virtual time is real time since the start; requests do
  *    not advance it.
  *
- * The logic is pluggable (the instruction-list interpreter comes next; for
- * now sim/ctlimage.c), and so is the plant (the robot simulator).
+ * The logic is pluggable: `crossclimb sim plc` runs the PLC program, an
+ * FX1N instruction list, with sim/fxil.c (plcsim_logic {prog, fxil_scan}) —
+ * there is no PLC logic in C (SPEC §5).  The interpreter keeps the same
+ * special devices itself from its own clock, which counts each scan's
+ * scan_ms: after the scan that starts at virtual time t it reads t + scan_ms
+ * (so the program's 10 ms tick D104 is next_scan_ms / 10).  The plant is
+ * pluggable too: sim/benchplant.c (the robot on a test bench) or the robot
+ * simulator.
  *
  * Errors: 0 or a negative PLCSIM_E* code; plcsim_strerror() gives the text.
  */

@@ -154,7 +154,9 @@ START_TEST(test_power_up_hold)
     ck_assert_uint_eq(flags() & CC_FLAG_RUN, CC_FLAG_RUN);
     ck_assert_uint_eq(flags() & CC_FLAG_HOLD, CC_FLAG_HOLD);
     ck_assert_uint_eq(status(CC_ST_HOLD_REASON), CC_HOLD_COMMANDED);
-    ck_assert_uint_eq(yword(), Y_HOLD_SET);
+    /* power-up: the HOLD pattern plus both legs down (rung 1: a restarted
+     * PLC must never lift a foot) */
+    ck_assert_uint_eq(yword(), Y_HOLD_SET | (1u << 4) | (1u << 5));
     ck_assert_uint_eq(status(CC_ST_VERSION), 1);
     /* A command in AUTO while held is refused, whatever it asks. */
     unsigned y = yword();

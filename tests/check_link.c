@@ -70,25 +70,30 @@ static cc_command make_cmd(uint16_t seq, uint16_t hb, uint16_t outputs)
     return c;
 }
 
-/* n cycles with one command.  lag: cycles by which the echoes trail.  With
- * FC 0x17 the simulated PLC answers from memory as it was before this
- * cycle's scans, so echoes lag one cycle and the tick advances by the period
- * hint (10 ms = 1 tick) per cycle in frozen idle; with FC 0x10 + 0x03 the
- * scans run between write and read (lag 0), and so does a peer that applies
- * writes at once (pymodbus). */
+/* A RESET cycle, then n cycles with one AUTO command.  The PLC program
+ * powers up in HOLD, which only a RESET leaves: command 1 is the RESET
+ * (heartbeat 0), command 2 the AUTO request.  lag: cycles by which the
+ * echoes trail.  With FC 0x17 the simulated PLC answers from memory as it
+ * was before this cycle's scans, so echoes lag one cycle and the tick
+ * advances by the period hint (10 ms = 1 tick) per cycle in frozen idle;
+ * with FC 0x10 + 0x03 the scans run between write and read (lag 0), and so
+ * does a peer that applies writes at once (pymodbus). */
 static void run_cycles_checked(cc_link *l, int n, int lag, int exact_tick)
 {
     cc_status st;
-    uint16_t outputs = CC_Y_A_VAC | CC_Y_B_VAC | CC_Y_BEACON;
-    uint16_t prev_tick = 0;
+    uint16_t outputs = CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC | CC_Y_BEACON;
+    cc_command r = {.seq = 1, .heartbeat = 0, .outputs = 0, .mode = CC_MODE_RESET, .period_ms = 10};
+    int rrc = link_cycle(l, &r, &st, NULL);
+    ck_assert_msg(rrc == 0, "RESET cycle: %s (%s)", link_strerror(rrc), link_last_error(l));
+    uint16_t prev_tick = st.tick;
     for (int i = 1; i <= n; i++) {
-        cc_command c = make_cmd(1, (uint16_t)i, outputs);
+        cc_command c = make_cmd(2, (uint16_t)i, outputs);
         int rc = link_cycle(l, &c, &st, NULL);
         ck_assert_msg(rc == 0, "cycle %d: %s (%s)", i, link_strerror(rc), link_last_error(l));
         ck_assert(st.flags & CC_FLAG_RUN);
         if (i > lag) {
             ck_assert_uint_eq(st.heartbeat_echo, (unsigned)(i - lag));
-            ck_assert_uint_eq(st.seq_echo, 1);
+            ck_assert_uint_eq(st.seq_echo, 2);
             ck_assert_uint_eq(st.y, outputs);
             if (exact_tick) ck_assert_uint_eq((uint16_t)(st.tick - prev_tick), 1);
         }
@@ -105,14 +110,15 @@ START_TEST(test_tcp_cycles)
     run_cycles_checked(l, 50, 1, 1);
     const link_stats *s = link_get_stats(l);
     /* the status read after connecting (nothing is written before the
-     * status is known), then one transaction and 98 RTU bytes per cycle */
-    ck_assert_uint_eq(s->cycles, 50);
+     * status is known), then one transaction and 98 RTU bytes per cycle:
+     * the RESET cycle and the 50 AUTO cycles */
+    ck_assert_uint_eq(s->cycles, 1u + 50u);
     ck_assert_uint_eq(s->resyncs, 1);
-    ck_assert_uint_eq(s->transactions, 1u + 50u);
-    ck_assert_uint_eq(s->rtu_bytes_tx, 8u + 29u * 50u);
-    ck_assert_uint_eq(s->rtu_bytes_rx, 69u + 69u * 50u);
-    ck_assert_uint_eq(s->bytes_tx, (7u + 5u) + (7u + 26u) * 50u); /* MBAP + PDU */
-    ck_assert_uint_eq(s->latency_n, 51);
+    ck_assert_uint_eq(s->transactions, 1u + 1u + 50u);
+    ck_assert_uint_eq(s->rtu_bytes_tx, 8u + 29u * 51u);
+    ck_assert_uint_eq(s->rtu_bytes_rx, 69u + 69u * 51u);
+    ck_assert_uint_eq(s->bytes_tx, (7u + 5u) + (7u + 26u) * 51u); /* MBAP + PDU */
+    ck_assert_uint_eq(s->latency_n, 52);
     ck_assert(s->latency_min_ms <= s->latency_max_ms);
     ck_assert_int_eq(link_get_state(l), LINK_UP);
     link_close(l);
@@ -132,9 +138,9 @@ START_TEST(test_rtu_pty_cycles)
     cc_link *l = open_uri(uri, NULL);
     run_cycles_checked(l, 30, 1, 1);
     const link_stats *s = link_get_stats(l);
-    ck_assert_uint_eq(s->transactions, 1u + 30u);
-    ck_assert_uint_eq(s->bytes_tx, 8u + 29u * 30u); /* real RTU frames: addr + PDU + CRC */
-    ck_assert_uint_eq(s->bytes_rx, 69u + 69u * 30u);
+    ck_assert_uint_eq(s->transactions, 1u + 31u); /* + the RESET cycle */
+    ck_assert_uint_eq(s->bytes_tx, 8u + 29u * 31u); /* real RTU frames: addr + PDU + CRC */
+    ck_assert_uint_eq(s->bytes_rx, 69u + 69u * 31u);
     ck_assert_uint_eq(s->crc_errors, 0);
     link_close(l);
     ck_assert_int_eq(simproc_stop(&sp), 0);
@@ -171,8 +177,8 @@ START_TEST(test_fallback_without_fc17)
     const link_stats *s = link_get_stats(l);
     ck_assert_int_eq(s->fc17_fallback, 1);
     /* the first status read, the refused 0x17, then FC 0x10 + FC 0x03 for
-     * each of the 10 cycles */
-    ck_assert_uint_eq(s->transactions, 2u + 2u * 10u);
+     * each of the 11 cycles (RESET and 10 AUTO) */
+    ck_assert_uint_eq(s->transactions, 2u + 2u * 11u);
     ck_assert_uint_eq(s->exceptions, 1);
     ck_assert_int_eq(cap.n, 1); /* said once */
     ck_assert_ptr_nonnull(strstr(cap.last, "0x17"));
@@ -224,12 +230,15 @@ START_TEST(test_reconnect_after_restart)
     int port = sp.tcp_port;
     cc_link *l = open_tcp(port, 300, 0, NULL);
     cc_status st;
+    /* command 1 is a RESET: the one command the program accepts at power-up
+     * (HOLD) whatever the bench's inputs, as the C image accepted any */
     cc_command c = make_cmd(1, 1, CC_Y_A_VAC);
+    c.mode = CC_MODE_RESET;
     ck_assert_int_eq(link_cycle(l, &c, &st, NULL), 0);
     ck_assert_int_eq(simproc_stop(&sp), 0);
 
     /* PLC gone: the cycle fails and the link is not UP */
-    c = make_cmd(1, 2, CC_Y_A_VAC);
+    c.heartbeat = 2;
     ck_assert_int_ne(link_cycle(l, &c, &st, NULL), 0);
     ck_assert_int_ne(link_get_state(l), LINK_UP);
 
@@ -240,13 +249,13 @@ START_TEST(test_reconnect_after_restart)
     const char *args2[] = {"--listen", listen, "--idle", "frozen", NULL};
     start_sim(&sp, args2);
     uint64_t resyncs_before = link_get_stats(l)->resyncs;
-    c = make_cmd(1, 3, CC_Y_A_VAC);
+    c.heartbeat = 3;
     int rc = link_cycle(l, &c, &st, NULL);
     ck_assert_msg(rc == 0, "%s (%s)", link_strerror(rc), link_last_error(l));
     ck_assert_uint_eq(link_get_stats(l)->connects, 2);
     ck_assert_uint_eq(link_get_stats(l)->resyncs, resyncs_before + 1);
     ck_assert_int_eq(link_get_state(l), LINK_DEGRADED); /* first cycle after a failure */
-    c = make_cmd(1, 4, CC_Y_A_VAC);
+    c.heartbeat = 4;
     ck_assert_int_eq(link_cycle(l, &c, &st, NULL), 0);
     ck_assert_int_eq(link_get_state(l), LINK_UP);
     ck_assert_uint_eq(st.seq_echo, 1); /* the new PLC accepted command 1 once */
@@ -258,27 +267,33 @@ END_TEST
 START_TEST(test_no_double_apply)
 {
     simproc sp;
-    /* the PLC applies the 3rd command-block write but its reply is lost */
+    /* the PLC applies the 4th command-block write but its reply is lost:
+     * command 1 is the RESET that leaves the power-up HOLD, commands 2-4 are
+     * the AUTO commands (B's vacuum stays on: switching it off would be
+     * refused by L2, A not gripping on the bench) */
     const char *args[] = {"--listen", "tcp://127.0.0.1:0", "--idle", "frozen", "--drop-reply",
-                          "3", NULL};
+                          "4", NULL};
     start_sim(&sp, args);
     cc_link *l = open_tcp(sp.tcp_port, 200, 2, NULL);
     cc_status st;
-    for (uint16_t seq = 1; seq <= 3; seq++) {
-        cc_command c = make_cmd(seq, seq, (uint16_t)(CC_Y_A_VAC | (seq == 3 ? CC_Y_B_VAC : 0)));
+    for (uint16_t seq = 1; seq <= 4; seq++) {
+        cc_command c = make_cmd(seq, seq,
+                                (uint16_t)(CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC | (seq == 4 ? CC_Y_BEACON : 0)));
+        if (seq == 1) c.mode = CC_MODE_RESET;
         int rc = link_cycle(l, &c, &st, NULL);
         ck_assert_msg(rc == 0, "seq %u: %s", seq, link_strerror(rc));
     }
     const link_stats *s = link_get_stats(l);
     ck_assert_uint_eq(s->timeouts, 1);
     ck_assert_uint_eq(s->resyncs, 2); /* after connecting, after the timeout */
-    ck_assert_uint_eq(s->confirmed_by_echo, 1); /* D105 showed command 3 applied */
+    ck_assert_uint_eq(s->confirmed_by_echo, 1); /* D105 showed command 4 applied */
     ck_assert_uint_eq(s->resent, 0);
-    /* the PLC counts accepted commands in D300: three commands, three
-     * acceptances — command 3 was not applied twice */
+    /* the PLC counts accepted commands in D300: its power-up evaluation of
+     * the cleared command block (mode 0), then four commands, four
+     * acceptances — command 4 was not applied twice */
     uint16_t accepted = 0;
     ck_assert_int_eq(link_read_regs(l, 300, 1, &accepted), 0);
-    ck_assert_uint_eq(accepted, 3);
+    ck_assert_uint_eq(accepted, 1 + 4);
     link_close(l);
     simproc_stop(&sp);
 }
@@ -308,7 +323,7 @@ START_TEST(test_pymodbus_cycles)
     start_pymodbus(&sp, 0);
     cc_link *l = open_tcp(sp.tcp_port, 2000, 0, NULL);
     run_cycles_checked(l, 20, 0, 0); /* its tick is real time: not checked exactly */
-    ck_assert_uint_eq(link_get_stats(l)->transactions, 1u + 20u);
+    ck_assert_uint_eq(link_get_stats(l)->transactions, 1u + 21u); /* + the RESET cycle */
     ck_assert_int_eq(link_get_stats(l)->fc17_fallback, 0);
     ck_assert_int_eq(link_get_state(l), LINK_UP);
     link_close(l);
@@ -326,7 +341,7 @@ START_TEST(test_pymodbus_fallback_and_exceptions)
     const link_stats *s = link_get_stats(l);
     ck_assert_int_eq(s->fc17_fallback, 1);
     ck_assert_int_eq(cap.n, 1);
-    ck_assert_uint_eq(s->transactions, 2u + 2u * 10u);
+    ck_assert_uint_eq(s->transactions, 2u + 2u * 11u); /* RESET and 10 AUTO cycles */
     /* an address the peer does not have: its exception reply, not a timeout */
     uint16_t v;
     ck_assert_int_eq(link_read_regs(l, 5000, 1, &v), LINK_EEXCEPTION);
@@ -335,7 +350,7 @@ START_TEST(test_pymodbus_fallback_and_exceptions)
     ck_assert_uint_eq(s->timeouts, 0);
     /* and the link goes on */
     cc_status st;
-    cc_command c = make_cmd(1, 11, CC_Y_A_VAC | CC_Y_B_VAC | CC_Y_BEACON);
+    cc_command c = make_cmd(2, 11, CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC | CC_Y_BEACON); /* the AUTO command */
     ck_assert_int_eq(link_cycle(l, &c, &st, NULL), 0);
     link_close(l);
     simproc_stop(&sp);

@@ -1,9 +1,11 @@
 /*
- * check_plcsim.c — the simulated PLC (sim/plcsim.c) with the interim
- * control image (sim/ctlimage.c): first without sockets (scan cycle, time,
- * control image), then `crossclimb sim plc` as a separate process over
- * Modbus TCP on loopback and Modbus RTU on its pseudo-terminal, with a
- * libmodbus client.
+ * check_plcsim.c — the simulated PLC (sim/plcsim.c) running the shipped PLC
+ * program docs/plc/crossclimb.il (sim/fxil.c): first without sockets (scan
+ * cycle, special devices, time, the control image as the program keeps it),
+ * then `crossclimb sim plc` as a separate process over Modbus TCP on
+ * loopback and Modbus RTU on its pseudo-terminal, with a libmodbus client.
+ * The program's own behaviour (interlocks, HOLD, watchdog) is tested over
+ * Modbus in check_plc_program.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -22,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/ctlimage.h"
+#include "sim/fxil.h"
 #include "sim/mbserver.h"
 #include "sim/plcsim.h"
 #include "controller/simproc.h"
@@ -32,9 +34,49 @@
 /* ================================================= plcsim without sockets */
 
 static plcsim ps;
-static ctl_image ctl;
+static fxil_program *prog; /* docs/plc/crossclimb.il, loaded once */
 
-/* A logic that records M8002 per scan, then runs the control image. */
+#define PROGRAM_VERSION 1u /* D108 of the shipped program */
+#define D_ACCEPTED 300u    /* D300: accepted commands, the program's diagnostic */
+
+/* The program's tick D104 after the last scan: its clock counts each scan's
+ * own scan time, so after the scan that starts at virtual time t it reads
+ * (t + scan_ms) / 10 = next_scan_ms / 10 (wrapping at 65536).  (The interim
+ * C image read t / 10; the checks below state the program's clock.) */
+static uint16_t program_tick(void)
+{
+    return (uint16_t)(ps.next_scan_ms / 10u);
+}
+
+static fxil_program *the_program(void)
+{
+    if (!prog) {
+        char path[4096], msg[512];
+        const char *src = getenv("CROSSCLIMB_SRC");
+        snprintf(path, sizeof path, "%s/docs/plc/crossclimb.il", src ? src : ".");
+        int rc = fxil_load_file(path, &prog, msg, sizeof msg);
+        ck_assert_msg(rc == 0, "%s", msg);
+    }
+    return prog;
+}
+
+/* The program as a fresh PLC's logic (STOP -> RUN: first scan again). */
+static plcsim_logic program_logic(void)
+{
+    fxil_restart(the_program());
+    plcsim_logic l = {.self = prog, .scan = fxil_scan};
+    return l;
+}
+
+/* No plant here: the safety inputs a healthy robot gives the program (X12
+ * E-stop not pressed, X13 tether OK, X14 supply OK), set before the first
+ * scan so that the program sees no L7 fault. */
+static void healthy_inputs(void)
+{
+    ps.mem.x[012] = ps.mem.x[013] = ps.mem.x[014] = 1;
+}
+
+/* A logic that records M8002 per scan, then runs the program. */
 typedef struct {
     int m8002[16];
     unsigned scans;
@@ -48,7 +90,7 @@ static int rec_scan(void *self, fxmem *mem, uint32_t scan_ms)
     if (r->scans < 16) r->m8002[r->scans] = mem->m[8002];
     if ((int)r->scans == r->fail_at) return -1;
     r->scans++;
-    return ctl_scan(&ctl, mem, scan_ms);
+    return fxil_scan(prog, mem, scan_ms);
 }
 
 static void start_ps(uint32_t scan_ms, plcsim_idle idle, int realtime)
@@ -58,11 +100,12 @@ static void start_ps(uint32_t scan_ms, plcsim_idle idle, int realtime)
     cfg.scan_ms = scan_ms;
     cfg.idle = idle;
     cfg.realtime = realtime;
-    ctl_init(&ctl);
+    (void)program_logic(); /* loaded, and restarted for a first scan */
     memset(&rec, 0, sizeof rec);
     rec.fail_at = -1;
     plcsim_logic l = {.self = &rec, .scan = rec_scan};
     ck_assert_int_eq(plcsim_init(&ps, &cfg, l, NULL), 0);
+    healthy_inputs();
     ck_assert_int_eq(plcsim_start(&ps, 0), 0);
 }
 
@@ -83,9 +126,11 @@ START_TEST(first_scan)
     start_ps(10, PLCSIM_IDLE_FROZEN, 0);
     const uint16_t *d = ps.mem.d;
     ck_assert_uint_eq(ps.scans, 1);
-    ck_assert_uint_eq(d[100], CC_FLAG_RUN);
-    ck_assert_uint_eq(d[104], 0);
-    ck_assert_uint_eq(d[108], CTL_VERSION);
+    /* RUN; the program powers up in HOLD (b1), where the C image had no HOLD */
+    ck_assert_uint_eq(d[100], CC_FLAG_RUN | CC_FLAG_HOLD);
+    ck_assert_uint_eq(d[104], 1); /* the program's clock: the first scan's 10 ms */
+    ck_assert_uint_eq(d[104], program_tick());
+    ck_assert_uint_eq(d[108], PROGRAM_VERSION);
     ck_assert_uint_eq(d[8010], 100); /* 10 ms in 0.1 ms */
     ck_assert_uint_eq(d[8011], 100);
     ck_assert_uint_eq(d[8012], 100);
@@ -109,23 +154,31 @@ END_TEST
 START_TEST(tick)
 {
     start_ps(10, PLCSIM_IDLE_FROZEN, 0);
+    uint16_t t0 = ps.mem.d[104];
     ck_assert_int_eq(plcsim_advance(&ps, 1000), 0);
     ck_assert_uint_eq(ps.now_ms, 1000);
-    ck_assert_uint_eq(ps.mem.d[104], 100);
-    ck_assert_int_eq(plcsim_advance(&ps, 5), 0); /* between scans: no scan */
-    ck_assert_uint_eq(ps.mem.d[104], 100);
-    ck_assert_int_eq(plcsim_advance(&ps, 5), 0);
+    /* 1000 ms of virtual time = 100 ticks of 10 ms (the program's clock is
+     * one scan ahead of the C image's: 101 where that read 100) */
+    ck_assert_uint_eq(ps.mem.d[104], (uint16_t)(t0 + 100));
     ck_assert_uint_eq(ps.mem.d[104], 101);
+    ck_assert_uint_eq(ps.mem.d[104], program_tick());
+    ck_assert_int_eq(plcsim_advance(&ps, 5), 0); /* between scans: no scan */
+    ck_assert_uint_eq(ps.mem.d[104], 101);
+    ck_assert_int_eq(plcsim_advance(&ps, 5), 0);
+    ck_assert_uint_eq(ps.mem.d[104], 102);
 }
 END_TEST
 
 START_TEST(tick_wraps)
 {
     start_ps(1000, PLCSIM_IDLE_FROZEN, 0);
-    ck_assert_int_eq(plcsim_advance(&ps, 655000), 0);
+    /* the program's clock reads one 1000 ms scan (100 ticks) ahead of the
+     * scan's start: 655000 ms -> 65600 ticks, wrapped */
+    ck_assert_int_eq(plcsim_advance(&ps, 654000), 0);
     ck_assert_uint_eq(ps.mem.d[104], 65500);
     ck_assert_int_eq(plcsim_advance(&ps, 1000), 0); /* 656000 ms = 65600 ticks */
     ck_assert_uint_eq(ps.mem.d[104], 65600 - 65536);
+    ck_assert_uint_eq(ps.mem.d[104], program_tick());
     ck_assert_uint_eq(ps.mem.d[8012], 10000);
 }
 END_TEST
@@ -154,26 +207,30 @@ START_TEST(echoes_and_count)
     start_ps(10, PLCSIM_IDLE_FROZEN, 0);
     uint16_t *d = ps.mem.d;
     ck_assert_uint_eq(d[105], 0);
-    ck_assert_uint_eq(d[CTL_D_ACCEPTED], 0);
+    /* The program evaluates the cleared command block (mode 0 = HOLD) in its
+     * first scan and accepts it: D300 starts at 1, where the C image had 0.
+     * Mode 0 commands (D203 = 0 here) are always accepted, so every new
+     * sequence number below is an accepted command. */
+    ck_assert_uint_eq(d[D_ACCEPTED], 1);
     d[200] = 5;
     d[201] = 9;
     plcsim_advance(&ps, 10);
     ck_assert_uint_eq(d[105], 5);
     ck_assert_uint_eq(d[106], 9);
-    ck_assert_uint_eq(d[CTL_D_ACCEPTED], 1);
+    ck_assert_uint_eq(d[D_ACCEPTED], 1 + 1);
     d[201] = 10; /* heartbeat only: no new command */
     plcsim_advance(&ps, 50);
     ck_assert_uint_eq(d[105], 5);
     ck_assert_uint_eq(d[106], 10);
-    ck_assert_uint_eq(d[CTL_D_ACCEPTED], 1);
+    ck_assert_uint_eq(d[D_ACCEPTED], 1 + 1);
     d[200] = 6;
     plcsim_advance(&ps, 10);
     ck_assert_uint_eq(d[105], 6);
-    ck_assert_uint_eq(d[CTL_D_ACCEPTED], 2);
+    ck_assert_uint_eq(d[D_ACCEPTED], 1 + 2);
     d[200] = 0; /* back to 0 is a change too */
     plcsim_advance(&ps, 10);
     ck_assert_uint_eq(d[105], 0);
-    ck_assert_uint_eq(d[CTL_D_ACCEPTED], 3);
+    ck_assert_uint_eq(d[D_ACCEPTED], 1 + 3);
 }
 END_TEST
 
@@ -181,15 +238,34 @@ START_TEST(io_packing)
 {
     start_ps(10, PLCSIM_IDLE_FROZEN, 0);
     fxmem *m = &ps.mem;
+    /* The program drives D202 onto Y only for an accepted AUTO/MANUAL
+     * command out of HOLD, and Y0/Y2 (cylinders) only under L3: so the
+     * inputs hold the L3 condition (A up, B down and sealed) and no fault,
+     * the request goes RESET, then MANUAL with a new sequence number, and it
+     * keeps both vacuums Y6 Y7 on as the power-up HOLD left them (switching
+     * them off is L1/L2's business, checked in check_plc_program.c). */
     m->x[0] = 1;     /* X0 */
+    m->x[04] = 1;    /* X4 A legs up */
+    m->x[07] = 1;    /* X7 B legs down */
     m->x[010] = 1;   /* X10 */
+    m->x[011] = 1;   /* X11 B vacuum switch */
+    m->x[012] = 1;   /* X12 E-stop not pressed */
+    m->x[013] = 1;   /* X13 tether OK */
+    m->x[014] = 1;   /* X14 supply OK */
     m->x[021] = 1;   /* X21 */
     m->x[037] = 1;   /* X37 */
     m->x[040] = 1;   /* X40: not in D101/D102 */
-    m->d[202] = 0xA005;
-    m->y[020] = 1;   /* Y20: not driven by the image */
+    m->d[200] = 1;
+    m->d[203] = CC_MODE_RESET;
     plcsim_advance(&ps, 10);
-    ck_assert_uint_eq(m->d[101], 0x0101);
+    ck_assert_uint_eq(m->d[105], 1);
+    m->d[200] = 2;
+    m->d[202] = 0xA0F5;
+    m->d[203] = CC_MODE_MANUAL;
+    m->y[020] = 1;   /* Y20: not driven by the program */
+    plcsim_advance(&ps, 10);
+    ck_assert_uint_eq(m->d[105], 2);
+    ck_assert_uint_eq(m->d[101], 0x1F91); /* X0 X4 X7 X10-X14 */
     ck_assert_uint_eq(m->d[102], 0x8002);
     ck_assert_uint_eq(m->y[0], 1);
     ck_assert_uint_eq(m->y[1], 0);
@@ -197,11 +273,15 @@ START_TEST(io_packing)
     ck_assert_uint_eq(m->y[015], 1); /* bit 13 = Y15 */
     ck_assert_uint_eq(m->y[017], 1); /* bit 15 = Y17 */
     ck_assert_uint_eq(m->y[020], 1);
-    ck_assert_uint_eq(m->d[103], 0xA005);
-    m->d[202] = 0;
+    ck_assert_uint_eq(m->y[06], 1);
+    ck_assert_uint_eq(m->y[07], 1);
+    ck_assert_uint_eq(m->d[103], 0xA0F5);
+    m->d[200] = 3;
+    m->d[202] = 0x00F0; /* cylinders and spares off; legs stay down, vacuums on */
     plcsim_advance(&ps, 10);
-    ck_assert_uint_eq(m->d[103], 0);
+    ck_assert_uint_eq(m->d[103], 0x00F0);
     ck_assert_uint_eq(m->y[0], 0);
+    ck_assert_uint_eq(m->y[015], 0);
 }
 END_TEST
 
@@ -216,7 +296,8 @@ START_TEST(request_advances_time)
     ps.mem.d[204] = 250;
     plcsim_on_request(&ps, &cmd, 0);
     ck_assert_uint_eq(ps.now_ms, 260);
-    ck_assert_uint_eq(ps.mem.d[104], 26);
+    ck_assert_uint_eq(ps.mem.d[104], 27); /* the program's clock: 260 ms + the scan's 10 */
+    ck_assert_uint_eq(ps.mem.d[104], program_tick());
     ps.mem.d[204] = 5000; /* clamped to 1000 */
     ck_assert_uint_eq(plcsim_period_ms(&ps), 1000);
     plcsim_on_request(&ps, &cmd, 0);
@@ -277,7 +358,8 @@ START_TEST(realtime_mode)
     ck_assert_uint_eq(ps.now_ms, 0);
     plcsim_catch_up(&ps, 123 * MS);
     ck_assert_uint_eq(ps.now_ms, 123);
-    ck_assert_uint_eq(ps.mem.d[104], 12);
+    ck_assert_uint_eq(ps.mem.d[104], 13); /* last scan at 120 ms, + its 10 ms */
+    ck_assert_uint_eq(ps.mem.d[104], program_tick());
 }
 END_TEST
 
@@ -287,14 +369,17 @@ START_TEST(logic_error_stops)
     static const uint8_t id[] = {0x11};
     start_ps(10, PLCSIM_IDLE_FROZEN, 0);
     rec.fail_at = 2;
-    ps.mem.d[202] = 0x0003;
+    /* outputs on: the program's power-up HOLD pattern (Y6 Y7 Y14), where
+     * the C image drove D202 */
     ck_assert_int_eq(plcsim_advance(&ps, 10), 0);
-    ck_assert_uint_eq(ps.mem.y[0], 1);
+    ck_assert_uint_eq(ps.mem.y[06], 1);
+    ck_assert_uint_eq(ps.mem.y[014], 1);
     ck_assert_int_eq(mbs_handle_pdu(&ps.mem, id, 1, rsp, sizeof rsp), 4);
     ck_assert_uint_eq(rsp[3], 0xFF);
     ck_assert_int_eq(plcsim_advance(&ps, 10), PLCSIM_ELOGIC);
     ck_assert_int_eq(ps.running, 0);
-    ck_assert_uint_eq(ps.mem.y[0], 0); /* STOP drops the outputs */
+    ck_assert_uint_eq(ps.mem.y[06], 0); /* STOP drops the outputs */
+    ck_assert_uint_eq(ps.mem.y[014], 0);
     ck_assert_uint_eq(ps.mem.m[8000], 0);
     ck_assert_int_eq(mbs_handle_pdu(&ps.mem, id, 1, rsp, sizeof rsp), 4);
     ck_assert_uint_eq(rsp[3], 0x00);
@@ -311,7 +396,7 @@ START_TEST(bad_config)
 {
     plcsim_config cfg;
     plcsim_logic none = {0};
-    plcsim_logic l = ctl_logic(&ctl);
+    plcsim_logic l = program_logic();
     plcsim_config_default(&cfg);
     ck_assert_int_eq(plcsim_init(&ps, &cfg, none, NULL), PLCSIM_EARG);
     cfg.scan_ms = 0;
@@ -325,7 +410,7 @@ START_TEST(bad_config)
 }
 END_TEST
 
-/* A plant: inputs follow outputs (Y0 -> X1), recorded at each refresh. */
+/* A plant: inputs follow outputs (Y15 -> X1), recorded at each refresh. */
 typedef struct {
     unsigned inputs, outputs;
     uint64_t last_t;
@@ -336,7 +421,7 @@ static void plant_in(void *self, fxmem *mem, uint64_t now_ms)
     echo_plant *p = self;
     p->inputs++;
     p->last_t = now_ms;
-    mem->x[1] = mem->y[0];
+    mem->x[1] = mem->y[015];
 }
 
 static void plant_out(void *self, const fxmem *mem, uint64_t now_ms)
@@ -354,17 +439,30 @@ START_TEST(plant_refresh)
     plcsim_config cfg;
     plcsim_config_default(&cfg);
     cfg.idle = PLCSIM_IDLE_FROZEN;
-    ctl_init(&ctl);
-    ck_assert_int_eq(plcsim_init(&ps, &cfg, ctl_logic(&ctl), &plant), 0);
+    ck_assert_int_eq(plcsim_init(&ps, &cfg, program_logic(), &plant), 0);
+    healthy_inputs();
     ck_assert_int_eq(plcsim_start(&ps, 0), 0);
-    ps.mem.d[202] = 1; /* Y0 */
-    plcsim_advance(&ps, 10); /* scan 2 drives Y0; the input sees it at scan 3 */
-    ck_assert_uint_eq(ps.mem.d[101], 0);
+    /* The program leaves HOLD on RESET (scan 2) and drives D202 onto Y in
+     * AUTO (scan 3): scan 3 drives Y0; the input sees it at scan 4.  (The C
+     * image drove D202 from scan 2 on; the same refresh order is checked.)
+     * The echo plant keeps no L3 condition, so the output is the spare Y15
+     * — no interlock — beside the vacuums Y6 Y7 that the power-up HOLD
+     * turned on (switching them off is L1/L2's business), and the plant
+     * copies Y15 to X1. */
+    ps.mem.d[200] = 1;
+    ps.mem.d[203] = CC_MODE_RESET;
     plcsim_advance(&ps, 10);
-    ck_assert_uint_eq(ps.mem.d[101], 1u << 1);
-    ck_assert_uint_eq(ep.inputs, 3);
-    ck_assert_uint_eq(ep.outputs, 3);
-    ck_assert_uint_eq(ep.last_t, 20);
+    ps.mem.d[200] = 2;
+    ps.mem.d[202] = (1u << 13) | CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC; /* Y15, legs down, Y6 Y7 */
+    ps.mem.d[203] = CC_MODE_AUTO;
+    plcsim_advance(&ps, 10); /* scan 3 drives Y15; the input sees it at scan 4 */
+    ck_assert_uint_eq(ps.mem.y[015], 1);
+    ck_assert_uint_eq(ps.mem.d[101] & (1u << 1), 0);
+    plcsim_advance(&ps, 10);
+    ck_assert_uint_eq(ps.mem.d[101] & (1u << 1), 1u << 1);
+    ck_assert_uint_eq(ep.inputs, 4);
+    ck_assert_uint_eq(ep.outputs, 4);
+    ck_assert_uint_eq(ep.last_t, 30);
 }
 END_TEST
 
@@ -412,9 +510,10 @@ static double now_s(void)
 }
 
 /* One control cycle: write D200..D207, read D100..D131 (FC 17). */
-static void cycle(modbus_t *ctx, uint16_t seq, uint16_t hb, uint16_t outputs, uint16_t *st)
+static void cycle(modbus_t *ctx, uint16_t seq, uint16_t hb, uint16_t outputs, uint16_t mode,
+                  uint16_t *st)
 {
-    uint16_t cmd[8] = {seq, hb, outputs, CC_MODE_AUTO, 10, 0, 0, 0};
+    uint16_t cmd[8] = {seq, hb, outputs, mode, 10, 0, 0, 0};
     int rc = modbus_write_and_read_registers(ctx, 200, 8, cmd, 100, 32, st);
     ck_assert_msg(rc == 32, "FC 17: %d %s", rc, modbus_strerror(errno));
 }
@@ -427,18 +526,29 @@ static void exercise_link(modbus_t *ctx, int slave, int rtu)
     uint8_t ids[MODBUS_MAX_PDU_LENGTH];
     uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
 
-    cycle(ctx, 7, 1, 0x0005, st);
-    /* the reply shows the scans before this write: RUN, nothing accepted yet */
+    /* The program powers up in HOLD: command 7 is the RESET that leaves it,
+     * command 8 the AUTO request (both groups' legs down and vacuums on, which
+     * the interlocks allow from there; the C image drove any D202 at once). */
+    const uint16_t grip = CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC;
+    cycle(ctx, 7, 1, 0, CC_MODE_RESET, st);
+    /* the reply shows the scans before this write: RUN, HOLD, nothing
+     * accepted yet */
     ck_assert_uint_eq(st[CC_ST_FLAGS] & CC_FLAG_RUN, CC_FLAG_RUN);
+    ck_assert_uint_eq(st[CC_ST_FLAGS] & CC_FLAG_HOLD, CC_FLAG_HOLD);
     ck_assert_uint_eq(st[CC_ST_SEQ_ECHO], 0);
-    ck_assert_uint_eq(st[CC_ST_TICK], 0);
+    ck_assert_uint_eq(st[CC_ST_TICK], 1); /* the program's clock: the first scan's 10 ms */
     ck_assert_uint_eq(st[CC_ST_VERSION], 1);
     ck_assert_uint_eq(st[CC_ST_SCAN_MAX], 100);
-    cycle(ctx, 8, 2, 0x0005, st);
+    cycle(ctx, 8, 2, grip, CC_MODE_AUTO, st);
     ck_assert_uint_eq(st[CC_ST_SEQ_ECHO], 7);
     ck_assert_uint_eq(st[CC_ST_HB_ECHO], 1);
-    ck_assert_uint_eq(st[CC_ST_Y], 0x0005);
-    ck_assert_uint_eq(st[CC_ST_TICK], 1); /* one period of 10 ms */
+    ck_assert_uint_eq(st[CC_ST_FLAGS] & CC_FLAG_HOLD, 0);
+    ck_assert_uint_eq(st[CC_ST_TICK], 2); /* one period of 10 ms */
+    cycle(ctx, 8, 3, grip, CC_MODE_AUTO, st);
+    ck_assert_uint_eq(st[CC_ST_SEQ_ECHO], 8);
+    ck_assert_uint_eq(st[CC_ST_HB_ECHO], 2);
+    ck_assert_uint_eq(st[CC_ST_Y], grip);
+    ck_assert_uint_eq(st[CC_ST_TICK], 3);
     uint16_t d105 = 0;
     ck_assert_int_eq(modbus_read_registers(ctx, 105, 1, &d105), 1);
     ck_assert_uint_eq(d105, 8);
@@ -584,7 +694,9 @@ START_TEST(tcp_no_fc17)
 {
     static const char *const args[] = {"--listen", "tcp://127.0.0.1:0", "--idle", "frozen",
                                        "--no-fc17", NULL};
-    uint16_t st[32], cmd[8] = {1, 1, 0, 1, 10, 0, 0, 0};
+    /* mode 3 RESET: a command the program accepts at power-up (in HOLD,
+     * where it refuses AUTO; the C image accepted any) */
+    uint16_t st[32], cmd[8] = {1, 1, 0, CC_MODE_RESET, 10, 0, 0, 0};
     start_sim(args);
     modbus_t *ctx = tcp_client();
     double t0 = now_s();
@@ -607,7 +719,8 @@ START_TEST(tcp_drop_reply)
 {
     static const char *const args[] = {"--listen", "tcp://127.0.0.1:0", "--idle", "frozen",
                                        "--drop-reply", "2", NULL};
-    uint16_t st[32], cmd[8] = {1, 1, 0, 1, 10, 0, 0, 0};
+    /* RESET commands: accepted in the power-up HOLD (see tcp_no_fc17) */
+    uint16_t st[32], cmd[8] = {1, 1, 0, CC_MODE_RESET, 10, 0, 0, 0};
     start_sim(args);
     modbus_t *ctx = tcp_client();
     modbus_set_response_timeout(ctx, 0, 500000);
@@ -622,7 +735,7 @@ START_TEST(tcp_drop_reply)
     ctx = tcp_client();
     ck_assert_int_eq(modbus_read_registers(ctx, 100, 32, st), 32);
     ck_assert_uint_eq(st[CC_ST_SEQ_ECHO], 2);
-    ck_assert_uint_eq(st[CC_ST_TICK], 2);
+    ck_assert_uint_eq(st[CC_ST_TICK], 1 + 2); /* the first scan's 10 ms and two periods */
     cmd[0] = 3;
     ck_assert_int_eq(modbus_write_and_read_registers(ctx, 200, 8, cmd, 100, 32, st), 32);
     client_free(ctx);
@@ -796,6 +909,10 @@ START_TEST(cli_arguments)
     static const char *const drop[] = {"sim", "plc", "--drop-reply", "0", NULL};
     static const char *const missing[] = {"sim", "plc", "--silent-after", NULL};
     static const char *const unknown[] = {"sim", "plc", "--frobnicate", NULL};
+    static const char *const noprog[] = {"sim", "plc", "--program", NULL};
+    static const char *const emptyprog[] = {"sim", "plc", "--program", "", NULL};
+    ck_assert_int_eq(run_cli(noprog), 2);
+    ck_assert_int_eq(run_cli(emptyprog), 2);
     ck_assert_int_eq(run_cli(help1), 0);
     ck_assert_int_eq(run_cli(help2), 0);
     ck_assert_int_eq(run_cli(none), 2);
@@ -808,6 +925,150 @@ START_TEST(cli_arguments)
     ck_assert_int_eq(run_cli(drop), 2);
     ck_assert_int_eq(run_cli(missing), 2);
     ck_assert_int_eq(run_cli(unknown), 2);
+}
+END_TEST
+
+/* Run bin sim plc args with $CROSSCLIMB_PLC_PROGRAM = env (NULL: unset),
+ * stdout and stderr into out[cap]; SIGTERM once its 'ready' line is out.
+ * Returns the exit status (128 + N when killed by signal N). */
+static int run_capture(const char *bin, const char *const *args, const char *env, char *out,
+                       size_t cap)
+{
+    const char *argv[16];
+    int n = 0, pfd[2], st, stopped = 0;
+    size_t used = 0;
+    argv[n++] = bin;
+    argv[n++] = "sim";
+    argv[n++] = "plc";
+    for (int i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        if (env) setenv("CROSSCLIMB_PLC_PROGRAM", env, 1);
+        else unsetenv("CROSSCLIMB_PLC_PROGRAM");
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    double deadline = now_s() + 10.0;
+    for (;;) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        ck_assert_msg(now_s() < deadline, "the sim neither ended nor got ready: %.*s", (int)used,
+                      out);
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t r = read(pfd[0], out + used, cap - 1 - used);
+        if (r <= 0) break;
+        used += (size_t)r;
+        out[used] = '\0';
+        if (!stopped && (!strncmp(out, "ready", 5) || strstr(out, "\nready"))) {
+            kill(pid, SIGTERM);
+            stopped = 1;
+        }
+        if (used == cap - 1) break;
+    }
+    out[used] = '\0';
+    close(pfd[0]);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Copy file src to dst with mode. */
+static void copy_file(const char *src, const char *dst, mode_t mode)
+{
+    char buf[65536];
+    int in = open(src, O_RDONLY), outf = open(dst, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    ck_assert_msg(in >= 0 && outf >= 0, "copy %s -> %s: %s", src, dst, strerror(errno));
+    ssize_t r;
+    while ((r = read(in, buf, sizeof buf)) > 0) ck_assert_int_eq(write(outf, buf, (size_t)r), r);
+    ck_assert_int_eq(r, 0);
+    close(in);
+    close(outf);
+}
+
+START_TEST(cli_program_lookup)
+{
+    static const char *const base[] = {"--listen", "tcp://127.0.0.1:0", "--idle", "frozen", NULL};
+    const char *bin = getenv("CROSSCLIMB_BIN");
+    const char *src = getenv("CROSSCLIMB_SRC");
+    char out[8192], want[8192], path[4096], real[4096], tmp[] = "/tmp/crossclimb-lookup.XXXXXX";
+    if (!bin || !*bin) bin = "build/crossclimb";
+    if (!src || !*src) src = ".";
+    unsigned steps = fxil_steps(the_program());
+
+    /* default from a build tree: <exe dir>/../docs/plc/crossclimb.il */
+    ck_assert_int_eq(run_capture(bin, base, NULL, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/docs/plc/crossclimb.il", src);
+    ck_assert_ptr_nonnull(realpath(path, real));
+    snprintf(want, sizeof want, "\nprogram %s (%u steps)\nready (", real, steps);
+    ck_assert_msg(strstr(out, want), "'%s' not in:\n%s", want, out);
+
+    /* $CROSSCLIMB_PLC_PROGRAM wins over the default, --program over both */
+    snprintf(path, sizeof path, "%s/tests/plc/self_hold.il", src);
+    ck_assert_ptr_nonnull(realpath(path, real));
+    ck_assert_int_eq(run_capture(bin, base, path, out, sizeof out), 0);
+    snprintf(want, sizeof want, "\nprogram %s (5 steps) (from $CROSSCLIMB_PLC_PROGRAM)\n", real);
+    ck_assert_msg(strstr(out, want), "'%s' not in:\n%s", want, out);
+    char bad[4096];
+    snprintf(bad, sizeof bad, "%s/tests/plc/unknown_instruction.il", src);
+    const char *const explicit[] = {"--listen", "tcp://127.0.0.1:0", "--idle", "frozen",
+                                    "--program", path, NULL};
+    ck_assert_int_eq(run_capture(bin, explicit, bad, out, sizeof out), 0);
+    snprintf(want, sizeof want, "\nprogram %s (5 steps)\n", real);
+    ck_assert_msg(strstr(out, want), "'%s' not in:\n%s", want, out);
+
+    /* a program with an error is refused: FILE:LINE: message, exit 1 */
+    const char *const broken[] = {"--listen", "tcp://127.0.0.1:0", "--program", bad, NULL};
+    ck_assert_int_eq(run_capture(bin, broken, NULL, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "unknown_instruction.il:3: unknown instruction 'JMP'"));
+    ck_assert_ptr_null(strstr(out, "ready"));
+    ck_assert_int_eq(run_capture(bin, base, bad, out, sizeof out), 1); /* from the env too */
+    ck_assert_ptr_nonnull(strstr(out, "unknown_instruction.il:3:"));
+    ck_assert_ptr_nonnull(strstr(out, "$CROSSCLIMB_PLC_PROGRAM"));
+    const char *const missing[] = {"--program", "/nonexistent/x.il", NULL};
+    ck_assert_int_eq(run_capture(bin, missing, NULL, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "/nonexistent/x.il"));
+
+    /* an installed layout: PREFIX/bin/crossclimb finds
+     * PREFIX/share/crossclimb/crossclimb.il; without it, both paths tried
+     * are named */
+    char dir[4096], ibin[4096], il[4096];
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    snprintf(dir, sizeof dir, "%s/bin", tmp);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(ibin, sizeof ibin, "%s/bin/crossclimb", tmp);
+    copy_file(bin, ibin, 0755);
+    ck_assert_int_eq(run_capture(ibin, base, NULL, out, sizeof out), 1);
+    snprintf(want, sizeof want, "%s/bin/../docs/plc/crossclimb.il", tmp);
+    ck_assert_msg(strstr(out, "no PLC program found") && strstr(out, want), "%s", out);
+    snprintf(want, sizeof want, "%s/bin/../share/crossclimb/crossclimb.il", tmp);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    ck_assert_ptr_null(strstr(out, "ready"));
+    snprintf(dir, sizeof dir, "%s/share", tmp);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(dir, sizeof dir, "%s/share/crossclimb", tmp);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(il, sizeof il, "%s/share/crossclimb/crossclimb.il", tmp);
+    snprintf(path, sizeof path, "%s/docs/plc/crossclimb.il", src);
+    copy_file(path, il, 0644);
+    ck_assert_int_eq(run_capture(ibin, base, NULL, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(realpath(il, real));
+    snprintf(want, sizeof want, "\nprogram %s (%u steps)\n", real, steps);
+    ck_assert_msg(strstr(out, want), "'%s' not in:\n%s", want, out);
+    unlink(il);
+    unlink(ibin);
+    snprintf(dir, sizeof dir, "%s/share/crossclimb", tmp);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/share", tmp);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/bin", tmp);
+    rmdir(dir);
+    ck_assert_int_eq(rmdir(tmp), 0);
 }
 END_TEST
 
@@ -855,6 +1116,7 @@ static Suite *plcsim_suite(void)
     tcase_add_test(proc, tcp_and_rtu_together);
     tcase_add_test(proc, cli_arguments);
     tcase_add_test(proc, cli_port_in_use);
+    tcase_add_test(proc, cli_program_lookup);
     suite_add_tcase(s, proc);
     return s;
 }

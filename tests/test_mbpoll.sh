@@ -2,7 +2,11 @@
 # test_mbpoll.sh — Debian's mbpoll (a Modbus master built on libmodbus) against
 # `crossclimb sim plc`, over Modbus TCP on loopback and Modbus RTU on the sim's
 # pseudo-terminal.  Reads the status block D100-D131, writes the command block,
-# reads the echoes back.  Exit 0 when every check passed, 1 on any mismatch.
+# reads the echoes back.  The sim runs the PLC program docs/plc/crossclimb.il:
+# it powers up in HOLD, accepts a new sequence number with mode 0 (HOLD) at
+# any time, and drives the requested outputs only after a RESET, in AUTO or
+# MANUAL, where the interlocks allow.  Exit 0 when every check passed, 1 on
+# any mismatch.
 #
 # Env: CROSSCLIMB_BIN (absolute path of build/crossclimb; default build/crossclimb).
 set -u
@@ -87,29 +91,42 @@ T="-m tcp -p $PORT -a 1"
 
 regs $T -r 100 -c 32 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D100-D131 failed"
 [ "$(wc -l <"$TMP/st.txt")" -eq 32 ] || fail "tcp: D100-D131 gave $(wc -l <"$TMP/st.txt") values"
-expect "$TMP/st.txt" 100 1 "tcp status"   # RUN
+expect "$TMP/st.txt" 100 3 "tcp status"   # RUN, HOLD (the program powers up in HOLD)
 expect "$TMP/st.txt" 105 0 "tcp status"   # nothing accepted yet
+expect "$TMP/st.txt" 107 1 "tcp status"   # hold reason 1: commanded (mode 0)
 expect "$TMP/st.txt" 108 1 "tcp status"   # program version
 expect "$TMP/st.txt" 109 100 "tcp status" # max scan 10 ms in 0.1 ms
-ok "tcp: read D100-D131 (32 registers): D100=1 (RUN) D105=0 D108=1 D109=100"
+ok "tcp: read D100-D131 (32 registers): D100=3 (RUN, HOLD) D105=0 D107=1 D108=1 D109=100"
 
+# D203 is 0 (HOLD): a command the program accepts at any time.
 mbpoll -0 -o 2 $T -r 200 -t 4 127.0.0.1 1234 >"$TMP/w.txt" 2>&1 || fail "tcp: writing D200 failed: $(cat "$TMP/w.txt")"
 grep -q 'Written 1 references' "$TMP/w.txt" || fail "tcp: mbpoll did not confirm the write"
 ok "tcp: wrote D200=1234 (FC 06)"
 
 regs $T -r 104 -c 2 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D104-D105 failed"
 expect "$TMP/st.txt" 105 1234 "tcp echo"
-expect "$TMP/st.txt" 104 1 "tcp tick"
+# the program's tick counts each scan's own 10 ms: the power-up scan and one period
+expect "$TMP/st.txt" 104 2 "tcp tick"
 regs $T -r 200 -c 1 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D200 failed"
 expect "$TMP/st.txt" 200 1234 "tcp read-back"
-ok "tcp: D105 echoes 1234 after one 10 ms period (D104=1), D200 reads back 1234"
+ok "tcp: D105 echoes 1234 after one 10 ms period (D104 1 -> 2), D200 reads back 1234"
 
-mbpoll -0 -o 2 $T -r 200 -t 4 127.0.0.1 1235 0 5 >"$TMP/w.txt" 2>&1 || fail "tcp: writing D200-D202 failed"
-regs $T -r 103 -c 1 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D103 failed"
-expect "$TMP/st.txt" 103 5 "tcp outputs"
-regs $T -r 13056 -c 3 -t 0 127.0.0.1 >"$TMP/y.txt" || fail "tcp: reading coils Y0-Y2 failed"
-[ "$(cut -d' ' -f2 "$TMP/y.txt" | tr -d '\n')" = "101" ] || fail "tcp: Y0-Y2 are $(cut -d' ' -f2 "$TMP/y.txt" | tr '\n' ' '), expected 1 0 1"
-ok "tcp: wrote D200-D202 (FC 10) = 1235 0 5 -> D103=5, coils Y0 Y1 Y2 (0x3300..) = 1 0 1"
+# RESET (mode 3) leaves the power-up HOLD; then MANUAL (mode 2, no heartbeat
+# watchdog) asks for both groups' legs down and vacuums on (D202 = 0x00F0 =
+# 240), which the interlocks allow.  The C image drove any D202 at once; the
+# program drives an accepted request, read back as D103 and as the coils.
+mbpoll -0 -o 2 $T -r 200 -t 4 127.0.0.1 1235 0 0 3 >"$TMP/w.txt" 2>&1 || fail "tcp: writing the RESET failed"
+regs $T -r 100 -c 8 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D100-D107 failed"
+expect "$TMP/st.txt" 100 1 "tcp RESET"    # RUN only: HOLD left
+expect "$TMP/st.txt" 105 1235 "tcp RESET"
+expect "$TMP/st.txt" 107 0 "tcp RESET"
+mbpoll -0 -o 2 $T -r 200 -t 4 127.0.0.1 1236 0 240 2 >"$TMP/w.txt" 2>&1 || fail "tcp: writing D200-D203 failed"
+regs $T -r 103 -c 3 -t 4 127.0.0.1 >"$TMP/st.txt" || fail "tcp: reading D103-D105 failed"
+expect "$TMP/st.txt" 103 240 "tcp outputs"
+expect "$TMP/st.txt" 105 1236 "tcp outputs"
+regs $T -r 13059 -c 6 -t 0 127.0.0.1 >"$TMP/y.txt" || fail "tcp: reading coils Y3-Y10 failed"
+[ "$(cut -d' ' -f2 "$TMP/y.txt" | tr -d '\n')" = "011110" ] || fail "tcp: Y3-Y10 are $(cut -d' ' -f2 "$TMP/y.txt" | tr '\n' ' '), expected 0 1 1 1 1 0"
+ok "tcp: RESET (FC 10 D200-D203 = 1235 0 0 3) leaves HOLD; MANUAL 1236 0 240 2 -> D103=240, coils Y3..Y10 (0x3303..) = 0 1 1 1 1 0"
 
 if mbpoll -0 -1 -o 2 $T -r 9224 -c 1 -t 4 127.0.0.1 >"$TMP/x.txt" 2>&1; then
     fail "tcp: register 0x2408 (past CN199) was read"
@@ -131,12 +148,12 @@ R="-m rtu -b 19200 -P even -a 7"
 
 regs $R -r 100 -c 32 -t 4 "$LINK" >"$TMP/st.txt" || fail "rtu: reading D100-D131 failed"
 [ "$(wc -l <"$TMP/st.txt")" -eq 32 ] || fail "rtu: D100-D131 gave $(wc -l <"$TMP/st.txt") values"
-expect "$TMP/st.txt" 100 1 "rtu status"
+expect "$TMP/st.txt" 100 3 "rtu status"   # RUN, HOLD
 expect "$TMP/st.txt" 108 1 "rtu status"
-ok "rtu: read D100-D131 (32 registers, 19200 8E1, slave 7): D100=1 D108=1"
+ok "rtu: read D100-D131 (32 registers, 19200 8E1, slave 7): D100=3 D108=1"
 
 mbpoll -0 -o 2 $R -r 200 -t 4 "$PTY" 4321 >"$TMP/w.txt" 2>&1 || fail "rtu: writing D200 failed: $(cat "$TMP/w.txt")"
-ok "rtu: wrote D200=4321"
+ok "rtu: wrote D200=4321 (mode 0: accepted in HOLD)"
 regs $R -r 105 -c 1 -t 4 "$PTY" >"$TMP/st.txt" || fail "rtu: reading D105 failed"
 expect "$TMP/st.txt" 105 4321 "rtu echo"
 ok "rtu: D105 echoes 4321"

@@ -36,8 +36,16 @@ static int run(const char *label, const char *uri_s)
         return 1;
     }
     link_set_log(l, NULL, NULL);
+    /* The PLC program powers up in HOLD: a RESET (command 1) first, then the
+     * AUTO command 2 for the warm-up and the measured cycles. */
+    cc_command r = {1, 0, 0, CC_MODE_RESET, 10};
+    if (link_cycle(l, &r, &st, NULL)) {
+        fprintf(stderr, "bench_link: %s: %s\n", label, link_last_error(l));
+        link_close(l);
+        return 1;
+    }
     for (int i = 0; i < WARMUP; i++) {
-        cc_command c = {1, (uint16_t)i, CC_Y_A_VAC | CC_Y_B_VAC, CC_MODE_AUTO, 10};
+        cc_command c = {2, (uint16_t)(i + 1), CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC, CC_MODE_AUTO, 10};
         if (link_cycle(l, &c, &st, NULL)) {
             fprintf(stderr, "bench_link: %s: %s\n", label, link_last_error(l));
             link_close(l);
@@ -47,7 +55,7 @@ static int run(const char *label, const char *uri_s)
     link_stats s0 = *link_get_stats(l);
     double t0 = now_s();
     for (int i = 0; i < CYCLES; i++) {
-        cc_command c = {1, (uint16_t)(WARMUP + i), CC_Y_A_VAC | CC_Y_B_VAC, CC_MODE_AUTO, 10};
+        cc_command c = {2, (uint16_t)(WARMUP + 1 + i), CC_Y_A_DOWN | CC_Y_B_DOWN | CC_Y_A_VAC | CC_Y_B_VAC, CC_MODE_AUTO, 10};
         if (link_cycle(l, &c, &st, NULL)) {
             fprintf(stderr, "bench_link: %s: %s\n", label, link_last_error(l));
             link_close(l);
