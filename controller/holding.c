@@ -1,0 +1,132 @@
+/*
+ * holding.c — the holding model.  See holding.h for the formulas.
+ */
+#include "holding.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *hold_strerror(int code)
+{
+    switch (code) {
+    case HOLD_OK: return "ok";
+    case HOLD_EARG: return "bad argument";
+    case HOLD_ESENSOR: return "implausible cup reading";
+    default: return "unknown holding error";
+    }
+}
+
+const char *hold_group_name(hold_group g)
+{
+    static const char *const names[HOLD_GROUP_COUNT] = {"A", "B"};
+    return (unsigned)g < HOLD_GROUP_COUNT ? names[g] : "?";
+}
+
+hold_group hold_other(hold_group g)
+{
+    return g == HOLD_GROUP_A ? HOLD_GROUP_B : HOLD_GROUP_A;
+}
+
+static const hold_group_io group_io[HOLD_GROUP_COUNT] = {
+    {CC_Y_A_DOWN, CC_Y_A_VAC, CC_Y_A_BLOW, CC_X_A_UP, CC_X_A_DOWN, CC_X_A_VAC_OK, 0},
+    {CC_Y_B_DOWN, CC_Y_B_VAC, CC_Y_B_BLOW, CC_X_B_UP, CC_X_B_DOWN, CC_X_B_VAC_OK, 6},
+};
+
+const hold_group_io *hold_io(hold_group g)
+{
+    return &group_io[(unsigned)g < HOLD_GROUP_COUNT ? g : HOLD_GROUP_A];
+}
+
+static float margin(double num, double den)
+{
+    if (num <= 0.0) return 0.0f;
+    if (den <= 0.0) return HOLD_MARGIN_MAX;
+    double m = num / den;
+    return m > (double)HOLD_MARGIN_MAX ? HOLD_MARGIN_MAX : (float)m;
+}
+
+int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CUPS_PER_GROUP],
+              const hold_load *load, hold_result *r)
+{
+    int rc = HOLD_OK;
+    if (!p || !cup_kpa || !load || !r || (unsigned)g >= HOLD_GROUP_COUNT) return HOLD_EARG;
+    memset(r, 0, sizeof *r);
+
+    const double area_m2 = params_cup_area_m2(p);
+    const double r_cup_mm = 0.5 * (double)p->cup_diameter_mm;
+    double xy[PARAMS_CUPS_PER_GROUP][2];
+    double y_edge_mm = INFINITY;
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        params_cup_xy_mm(p, (unsigned)g, i, xy[i]);
+        if (xy[i][1] - r_cup_mm < y_edge_mm) y_edge_mm = xy[i][1] - r_cup_mm;
+    }
+
+    double sum_f_n = 0.0, restore_nm = 0.0;
+    float min_kpa = INFINITY;
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        float kpa = cup_kpa[i];
+        if (!(kpa >= 0.0f && kpa <= p->vac_plausible_max_kpa)) {
+            rc = HOLD_ESENSOR; /* keep going so the caller sees the other cups */
+            kpa = 0.0f;
+        }
+        if (kpa < min_kpa) min_kpa = kpa;
+        double f_n = (double)kpa * 1e3 * area_m2; /* F_i = dp_i * A */
+        double lever_mm = xy[i][1] - y_edge_mm;   /* l_i = y_i - y_e */
+        r->cup_force_n[i] = (float)f_n;
+        r->cup_lever_mm[i] = (float)lever_mm;
+        sum_f_n += f_n;
+        restore_nm += f_n * lever_mm * 1e-3;
+    }
+    double pull_n = load->pull_n > 0.0f ? (double)load->pull_n : 0.0;
+    double weight_n = (double)load->mass_kg * (double)p->gravity_m_s2;
+    double net_n = sum_f_n - pull_n;
+    double shear_n = weight_n + (load->shear_extra_n > 0.0f ? (double)load->shear_extra_n : 0.0);
+    double friction_n = net_n > 0.0 ? (double)load->mu * net_n : 0.0;
+    double lever_c_mm = 0.0 - y_edge_mm; /* group centre above the edge */
+    double overturn_nm =
+        weight_n * (double)p->com_height_mm * 1e-3 + pull_n * lever_c_mm * 1e-3;
+
+    r->normal_n = (float)sum_f_n;
+    r->net_normal_n = (float)net_n;
+    r->friction_n = (float)friction_n;
+    r->shear_n = (float)shear_n;
+    r->slip_margin = margin(friction_n, shear_n);
+    r->restore_nm = (float)restore_nm;
+    r->overturn_nm = (float)overturn_nm;
+    /* pulled off outright (N <= 0): no peel margin either */
+    r->peel_margin = net_n > 0.0 ? margin(restore_nm, overturn_nm) : 0.0f;
+    r->safety_factor = r->slip_margin < r->peel_margin ? r->slip_margin : r->peel_margin;
+    r->min_cup_kpa = min_kpa;
+    if (rc) r->safety_factor = 0.0f;
+    return rc;
+}
+
+void hold_load_for(const params_robot *p, const cc_status *st, hold_load *load)
+{
+    int wet = p->assume_wet || (st && (st->y & CC_Y_SPRAY));
+    load->mass_kg = p->mass_kg;
+    load->mu = wet ? p->mu_wet : p->mu_dry;
+    load->pull_n = 0.0f;
+    load->shear_extra_n = 0.0f;
+}
+
+int hold_group_grips(const cc_status *st, hold_group g)
+{
+    const hold_group_io *io = hold_io(g);
+    return (st->x & io->x_vac_ok) && (st->x & io->x_down);
+}
+
+int hold_group_verified(const params_robot *p, const cc_status *st, hold_group g, hold_result *r)
+{
+    hold_result local;
+    hold_load load;
+    hold_result *res = r ? r : &local;
+    const hold_group_io *io = hold_io(g);
+
+    hold_load_for(p, st, &load);
+    int rc = hold_eval(p, g, &st->cup_kpa[io->cup_first], &load, res);
+    if (rc) return 0;
+    if (!(st->x & io->x_vac_ok) || !(st->x & io->x_down) || (st->x & io->x_up)) return 0;
+    if (!(res->min_cup_kpa >= p->vac_sealed_kpa)) return 0;
+    return res->safety_factor >= p->safety_factor_required;
+}
