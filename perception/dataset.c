@@ -11,10 +11,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "perr.h"
 
 const char *ds_strerror(int code)
 {
@@ -30,18 +31,6 @@ const char *ds_strerror(int code)
     case DS_E_ARG: return "invalid argument";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int ds_fail(char *err, size_t errlen, int code,
-                                                         const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 /* ---- PRNG: xoshiro256** (Blackman & Vigna), seeded with splitmix64 ---- */
@@ -145,32 +134,32 @@ static int parse_snapshot(const uint8_t *p, size_t avail, feat_snapshot *s, size
                           const char *where, char *err, size_t errlen)
 {
     if (avail < DS_SNAPSHOT_HEAD)
-        return ds_fail(err, errlen, DS_E_TRUNCATED, "%s: snapshot record needs %d bytes, %zu left",
+        return perr_fail(err, errlen, DS_E_TRUNCATED, "%s: snapshot record needs %d bytes, %zu left",
                        where, DS_SNAPSHOT_HEAD, avail);
     feat_snapshot_init(s);
     for (int c = 0; c < FEAT_CUPS; c++) {
         s->vacuum_kpa[c] = getf(p + 4 + 4 * c);
         s->vacuum_rate_kpa_s[c] = getf(p + 52 + 4 * c);
         if (!isfinite(s->vacuum_kpa[c]) || !isfinite(s->vacuum_rate_kpa_s[c]))
-            return ds_fail(err, errlen, DS_E_VALUE, "%s: cup %d %s is not finite", where, c,
+            return perr_fail(err, errlen, DS_E_VALUE, "%s: cup %d %s is not finite", where, c,
                            isfinite(s->vacuum_kpa[c]) ? "vacuum rate" : "vacuum");
     }
     for (int f = 0; f < 4; f++)
         for (int k = 0; k < 2; k++) {
             s->foot_mm[f][k] = getf(p + 100 + 8 * f + 4 * k);
             if (!isfinite(s->foot_mm[f][k]))
-                return ds_fail(err, errlen, DS_E_VALUE, "%s: foot %d %c is not finite", where, f,
+                return perr_fail(err, errlen, DS_E_VALUE, "%s: foot %d %c is not finite", where, f,
                                k ? 'y' : 'x');
         }
     for (int i = 0; i < FEAT_PROX; i++) {
         feat_proximity *q = &s->proximity[i];
         q->distance_mm = getf(p + 132 + 4 * i);
         if (!isfinite(q->distance_mm))
-            return ds_fail(err, errlen, DS_E_VALUE, "%s: proximity %s distance is not finite",
+            return perr_fail(err, errlen, DS_E_VALUE, "%s: proximity %s distance is not finite",
                            where, prox_names[i]);
         uint8_t fl = p[150 + i];
         if (fl & ~3u)
-            return ds_fail(err, errlen, DS_E_RECORD,
+            return perr_fail(err, errlen, DS_E_RECORD,
                            "%s: proximity %s flags 0x%02x (only bit 0 no_echo, bit 1 dropout)",
                            where, prox_names[i], fl);
         q->no_echo = fl & 1u;
@@ -178,29 +167,29 @@ static int parse_snapshot(const uint8_t *p, size_t avail, feat_snapshot *s, size
     }
     for (int g = 0; g < 2; g++) {
         if (p[148 + g] > 1)
-            return ds_fail(err, errlen, DS_E_RECORD, "%s: holding %c is %u, must be 0 or 1", where,
+            return perr_fail(err, errlen, DS_E_RECORD, "%s: holding %c is %u, must be 0 or 1", where,
                            g ? 'B' : 'A', p[148 + g]);
         s->holding[g] = p[148 + g];
     }
     uint8_t online = p[154];
     unsigned w = get16(p + 156), h = get16(p + 158);
     if (online > 1)
-        return ds_fail(err, errlen, DS_E_RECORD, "%s: camera online is %u, must be 0 or 1", where,
+        return perr_fail(err, errlen, DS_E_RECORD, "%s: camera online is %u, must be 0 or 1", where,
                        online);
     if (p[155] != 0)
-        return ds_fail(err, errlen, DS_E_RECORD, "%s: reserved byte 155 is %u, must be 0", where,
+        return perr_fail(err, errlen, DS_E_RECORD, "%s: reserved byte 155 is %u, must be 0", where,
                        p[155]);
     if (!online && (w || h))
-        return ds_fail(err, errlen, DS_E_RECORD, "%s: camera offline but %ux%u pixels", where, w,
+        return perr_fail(err, errlen, DS_E_RECORD, "%s: camera offline but %ux%u pixels", where, w,
                        h);
     if (online && (w == 0 || h == 0 || w % FEAT_PATCH || h % FEAT_PATCH || w > FEAT_MAX_CAM_W ||
                    h > FEAT_MAX_CAM_H))
-        return ds_fail(err, errlen, DS_E_RECORD,
+        return perr_fail(err, errlen, DS_E_RECORD,
                        "%s: camera frame %ux%u (must be multiples of %d, at most %dx%d)", where, w,
                        h, FEAT_PATCH, FEAT_MAX_CAM_W, FEAT_MAX_CAM_H);
     size_t px = online ? (size_t)w * h : 0;
     if (avail - DS_SNAPSHOT_HEAD < px)
-        return ds_fail(err, errlen, DS_E_TRUNCATED, "%s: camera needs %zu pixel bytes, %zu left",
+        return perr_fail(err, errlen, DS_E_TRUNCATED, "%s: camera needs %zu pixel bytes, %zu left",
                        where, px, avail - DS_SNAPSHOT_HEAD);
     s->camera.online = online;
     s->camera.width = w;
@@ -224,29 +213,29 @@ static int parse_records(const uint8_t *data, size_t len, const dataset *ds, ds_
         snprintf(where, sizeof where, "%s: record %zu (byte offset %zu)", name, i, pos);
         size_t avail = len - pos;
         if (avail < 4)
-            return ds_fail(err, errlen, DS_E_TRUNCATED,
+            return perr_fail(err, errlen, DS_E_TRUNCATED,
                            "%s: file ends before the record (header count says %zu records)",
                            where, ds->count);
         const uint8_t *p = data + pos;
         ds_record r = {.kind = p[0], .offset = pos};
         if (p[0] != DS_KIND_TOKENS && p[0] != DS_KIND_SNAPSHOT)
-            return ds_fail(err, errlen, DS_E_RECORD, "%s: kind %u (1 = tokens, 2 = snapshot)",
+            return perr_fail(err, errlen, DS_E_RECORD, "%s: kind %u (1 = tokens, 2 = snapshot)",
                            where, p[0]);
         for (int g = 0; g < 2; g++) {
             if (p[1 + g] > 1)
-                return ds_fail(err, errlen, DS_E_RECORD,
+                return perr_fail(err, errlen, DS_E_RECORD,
                                "%s: hold label of group %c is %u, must be 0 or 1", where,
                                g ? 'B' : 'A', p[1 + g]);
             r.y.hold[g] = p[1 + g];
         }
         if (p[3] >= FUSION_PATH)
-            return ds_fail(err, errlen, DS_E_RECORD, "%s: path class %u, must be 0..%d", where,
+            return perr_fail(err, errlen, DS_E_RECORD, "%s: path class %u, must be 0..%d", where,
                            p[3], FUSION_PATH - 1);
         r.y.path = p[3];
         size_t used = 0;
         if (p[0] == DS_KIND_TOKENS) {
             if (avail < DS_TOKENS_HEAD)
-                return ds_fail(err, errlen, DS_E_TRUNCATED,
+                return perr_fail(err, errlen, DS_E_TRUNCATED,
                                "%s: tokens record needs %d bytes, %zu left", where,
                                DS_TOKENS_HEAD, avail);
             size_t T = 0, nf = 0;
@@ -256,15 +245,15 @@ static int parse_records(const uint8_t *data, size_t len, const dataset *ds, ds_
                 nf += r.n[m] * ds->D[m];
             }
             if (get16(p + 10) != 0)
-                return ds_fail(err, errlen, DS_E_RECORD, "%s: reserved u16 at 10 is %u, must be 0",
+                return perr_fail(err, errlen, DS_E_RECORD, "%s: reserved u16 at 10 is %u, must be 0",
                                where, get16(p + 10));
             if (T > DS_MAX_TOKENS)
-                return ds_fail(err, errlen, DS_E_RECORD,
+                return perr_fail(err, errlen, DS_E_RECORD,
                                "%s: %zu tokens (%u + %u + %u), limit %u", where, T, r.n[0],
                                r.n[1], r.n[2], DS_MAX_TOKENS);
             /* nf <= 1024 * 4096 floats: no overflow */
             if ((avail - DS_TOKENS_HEAD) / 4 < nf)
-                return ds_fail(err, errlen, DS_E_TRUNCATED,
+                return perr_fail(err, errlen, DS_E_TRUNCATED,
                                "%s: %zu token values need %zu bytes, %zu left", where, nf,
                                nf * 4, avail - DS_TOKENS_HEAD);
             const uint8_t *q = p + DS_TOKENS_HEAD;
@@ -273,7 +262,7 @@ static int parse_records(const uint8_t *data, size_t len, const dataset *ds, ds_
                 if (!rec) { /* pass 1: validate */
                     for (size_t k = 0; k < cnt; k++)
                         if (!isfinite(getf(q + 4 * k)))
-                            return ds_fail(err, errlen, DS_E_VALUE,
+                            return perr_fail(err, errlen, DS_E_VALUE,
                                            "%s: %s token %zu column %zu is not finite", where,
                                            mod[m], k / ds->D[m], k % ds->D[m]);
                     fill->floats += cnt;
@@ -287,7 +276,7 @@ static int parse_records(const uint8_t *data, size_t len, const dataset *ds, ds_
             used = DS_TOKENS_HEAD + 4 * nf;
         } else {
             if (!feat_layout)
-                return ds_fail(err, errlen, DS_E_RECORD,
+                return perr_fail(err, errlen, DS_E_RECORD,
                                "%s: snapshot record, but the header's widths %zu/%zu/%zu are not "
                                "the feature layout %d/%d/%d",
                                where, ds->D[0], ds->D[1], ds->D[2], FEAT_DP, FEAT_DQ, FEAT_DC);
@@ -315,7 +304,7 @@ static int parse_records(const uint8_t *data, size_t len, const dataset *ds, ds_
         pos += used;
     }
     if (pos != len)
-        return ds_fail(err, errlen, DS_E_TRAILING,
+        return perr_fail(err, errlen, DS_E_TRAILING,
                        "%s: %zu bytes after the last of %zu records (at byte offset %zu)", name,
                        len - pos, ds->count, pos);
     return 0;
@@ -336,44 +325,44 @@ static size_t align16(size_t n)
 int ds_parse_buffer(dataset *ds, const uint8_t *data, size_t len, const char *name, char *err,
                     size_t errlen)
 {
-    if (!ds) return ds_fail(err, errlen, DS_E_ARG, "ds_parse_buffer: NULL dataset");
+    if (!ds) return perr_fail(err, errlen, DS_E_ARG, "ds_parse_buffer: NULL dataset");
     memset(ds, 0, sizeof *ds);
     if (!name) name = "<memory>";
-    if (!data && len) return ds_fail(err, errlen, DS_E_ARG, "%s: NULL data", name);
+    if (!data && len) return perr_fail(err, errlen, DS_E_ARG, "%s: NULL data", name);
     if (len < DS_HEADER_BYTES)
-        return ds_fail(err, errlen, DS_E_TRUNCATED,
+        return perr_fail(err, errlen, DS_E_TRUNCATED,
                        "%s: %zu bytes, shorter than the %d-byte header", name, len,
                        DS_HEADER_BYTES);
     if (memcmp(data, DS_MAGIC, 8) != 0)
-        return ds_fail(err, errlen, DS_E_FORMAT,
+        return perr_fail(err, errlen, DS_E_FORMAT,
                        "%s: not a crossclimb fusion dataset (magic is not \"" DS_MAGIC "\")",
                        name);
     uint32_t version = get32(data + 8), flags = get32(data + 12);
     if (version != DS_VERSION)
-        return ds_fail(err, errlen, DS_E_FORMAT, "%s: version %u, this reader knows %u", name,
+        return perr_fail(err, errlen, DS_E_FORMAT, "%s: version %u, this reader knows %u", name,
                        version, DS_VERSION);
     if (flags & ~DS_FLAG_SYNTHETIC)
-        return ds_fail(err, errlen, DS_E_FORMAT, "%s: unknown flags 0x%x (known: 0x1 synthetic)",
+        return perr_fail(err, errlen, DS_E_FORMAT, "%s: unknown flags 0x%x (known: 0x1 synthetic)",
                        name, flags);
     static const char *const dn[FUSION_MODALITIES] = {"Dp", "Dq", "Dc"};
     dataset hd = {.flags = flags};
     for (int m = 0; m < FUSION_MODALITIES; m++) {
         uint32_t d = get32(data + 16 + 4 * m);
         if (d == 0 || d > DS_MAX_WIDTH)
-            return ds_fail(err, errlen, DS_E_FORMAT, "%s: header %s = %u, must be 1..%u", name,
+            return perr_fail(err, errlen, DS_E_FORMAT, "%s: header %s = %u, must be 1..%u", name,
                            dn[m], d, DS_MAX_WIDTH);
         hd.D[m] = d;
     }
     if (get32(data + 28) != 0)
-        return ds_fail(err, errlen, DS_E_FORMAT, "%s: header reserved field is %u, must be 0",
+        return perr_fail(err, errlen, DS_E_FORMAT, "%s: header reserved field is %u, must be 0",
                        name, get32(data + 28));
     uint64_t count = get64(data + 32);
     if (count > DS_MAX_RECORDS)
-        return ds_fail(err, errlen, DS_E_FORMAT, "%s: header count %llu, limit %u", name,
+        return perr_fail(err, errlen, DS_E_FORMAT, "%s: header count %llu, limit %u", name,
                        (unsigned long long)count, DS_MAX_RECORDS);
     /* every record is at least 12 bytes: a count the file cannot hold is truncation */
     if (count > (len - DS_HEADER_BYTES) / DS_TOKENS_HEAD)
-        return ds_fail(err, errlen, DS_E_TRUNCATED,
+        return perr_fail(err, errlen, DS_E_TRUNCATED,
                        "%s: header count %llu records, but only %zu bytes follow the header", name,
                        (unsigned long long)count, len - DS_HEADER_BYTES);
     hd.count = (size_t)count;
@@ -388,7 +377,7 @@ int ds_parse_buffer(dataset *ds, const uint8_t *data, size_t len, const char *na
     size_t b_snp = align16(fill.snapshots * sizeof(feat_snapshot));
     size_t total = b_rec + b_flt + b_snp + fill.pixels;
     void *block = malloc(total ? total : 1);
-    if (!block) return ds_fail(err, errlen, DS_E_NOMEM, "%s: no memory for %zu bytes", name, total);
+    if (!block) return perr_fail(err, errlen, DS_E_NOMEM, "%s: no memory for %zu bytes", name, total);
     uint8_t *bp = block;
     ds_record *rec = (ds_record *)(void *)bp;
     ds_fill f2 = {.fp = (float *)(void *)(bp + b_rec),
@@ -409,10 +398,10 @@ int ds_parse_buffer(dataset *ds, const uint8_t *data, size_t len, const char *na
 
 int ds_load_file(dataset *ds, const char *path, char *err, size_t errlen)
 {
-    if (!ds || !path) return ds_fail(err, errlen, DS_E_ARG, "ds_load_file: NULL argument");
+    if (!ds || !path) return perr_fail(err, errlen, DS_E_ARG, "ds_load_file: NULL argument");
     memset(ds, 0, sizeof *ds);
     FILE *f = fopen(path, "rb");
-    if (!f) return ds_fail(err, errlen, DS_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return perr_fail(err, errlen, DS_E_IO, "%s: cannot open: %s", path, strerror(errno));
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
@@ -421,7 +410,7 @@ int ds_load_file(dataset *ds, const char *path, char *err, size_t errlen)
             size_t ncap = cap ? cap * 2 : 1 << 16;
             uint8_t *nb = ncap > cap ? realloc(buf, ncap) : NULL;
             if (!nb) {
-                rc = ds_fail(err, errlen, DS_E_NOMEM, "%s: no memory to read it", path);
+                rc = perr_fail(err, errlen, DS_E_NOMEM, "%s: no memory to read it", path);
                 break;
             }
             buf = nb;
@@ -430,7 +419,7 @@ int ds_load_file(dataset *ds, const char *path, char *err, size_t errlen)
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
         if (n == 0) {
-            if (ferror(f)) rc = ds_fail(err, errlen, DS_E_IO, "%s: read error", path);
+            if (ferror(f)) rc = perr_fail(err, errlen, DS_E_IO, "%s: read error", path);
             break;
         }
     }

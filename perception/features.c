@@ -7,9 +7,10 @@
 #include "features.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "perr.h"
 
 const char *feat_strerror(int code)
 {
@@ -20,18 +21,6 @@ const char *feat_strerror(int code)
     case FEAT_E_CAMERA: return "camera frame geometry not supported";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int feat_fail(char *err, size_t errlen, int code,
-                                                           const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 void feat_snapshot_init(feat_snapshot *s)
@@ -52,22 +41,22 @@ int feat_extract(const feat_snapshot *s, feat_tokens *out, char *err, size_t err
     static const char *const prox_name[FEAT_PROX] = {"+X", "-X", "+Y", "-Y"};
     static const float prox_dir[FEAT_PROX][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
     static const char *const foot_name[4] = {"A1", "A2", "B1", "B2"};
-    if (!s || !out) return feat_fail(err, errlen, FEAT_E_ARG, "features: NULL argument");
+    if (!s || !out) return perr_fail(err, errlen, FEAT_E_ARG, "features: NULL argument");
 
     /* Validate everything first so *out is untouched on error. */
     for (int c = 0; c < FEAT_CUPS; c++) {
         if (!isfinite(s->vacuum_kpa[c]) || !isfinite(s->vacuum_rate_kpa_s[c]))
-            return feat_fail(err, errlen, FEAT_E_VALUE, "features: cup %d (%s): %s is not finite", c,
+            return perr_fail(err, errlen, FEAT_E_VALUE, "features: cup %d (%s): %s is not finite", c,
                              foot_name[c / 3], isfinite(s->vacuum_kpa[c]) ? "vacuum rate" : "vacuum");
     }
     for (int f = 0; f < 4; f++)
         if (!isfinite(s->foot_mm[f][0]) || !isfinite(s->foot_mm[f][1]))
-            return feat_fail(err, errlen, FEAT_E_VALUE, "features: foot %s position is not finite",
+            return perr_fail(err, errlen, FEAT_E_VALUE, "features: foot %s position is not finite",
                              foot_name[f]);
     for (int p = 0; p < FEAT_PROX; p++) {
         const feat_proximity *q = &s->proximity[p];
         if (!q->dropout && !q->no_echo && isnan(q->distance_mm))
-            return feat_fail(err, errlen, FEAT_E_VALUE,
+            return perr_fail(err, errlen, FEAT_E_VALUE,
                              "features: proximity %s distance is NaN (mark it dropout or no_echo)",
                              prox_name[p]);
     }
@@ -77,12 +66,12 @@ int feat_extract(const feat_snapshot *s, feat_tokens *out, char *err, size_t err
         if (cam->width == 0 || cam->height == 0 || cam->width % FEAT_PATCH ||
             cam->height % FEAT_PATCH || cam->width > FEAT_MAX_CAM_W ||
             cam->height > FEAT_MAX_CAM_H)
-            return feat_fail(err, errlen, FEAT_E_CAMERA,
+            return perr_fail(err, errlen, FEAT_E_CAMERA,
                              "features: camera frame %ux%u: width and height must be positive "
                              "multiples of %d, at most %dx%d",
                              cam->width, cam->height, FEAT_PATCH, FEAT_MAX_CAM_W, FEAT_MAX_CAM_H);
         if (!cam->pixels)
-            return feat_fail(err, errlen, FEAT_E_CAMERA, "features: camera online without pixels");
+            return perr_fail(err, errlen, FEAT_E_CAMERA, "features: camera online without pixels");
         pr = cam->height / FEAT_PATCH;
         pc = cam->width / FEAT_PATCH;
     }

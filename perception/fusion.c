@@ -19,11 +19,12 @@
 #include "fusion.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "perr.h"
 
 #include "features.h"
 
@@ -57,22 +58,6 @@ const char *fusion_path_name(int k)
     static const char *const n[FUSION_PATH] = {"PROCEED", "SHORTEN", "SIDESTEP_LEFT",
                                                "SIDESTEP_RIGHT", "STOP"};
     return k >= 0 && k < FUSION_PATH ? n[k] : "?";
-}
-
-/* "FILE: tensor 'NAME': details" into ERR; returns CODE. */
-__attribute__((format(printf, 6, 7))) static int fu_fail(char *err, size_t errlen, int code,
-                                                         const char *file, const char *tensor,
-                                                         const char *fmt, ...)
-{
-    if (!err || errlen == 0) return code;
-    int n = tensor ? snprintf(err, errlen, "%s: tensor '%s': ", file, tensor)
-                   : snprintf(err, errlen, "%s: ", file);
-    if (n < 0 || (size_t)n >= errlen) return code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return code;
 }
 
 /* ---- the weights-file contract ---- */
@@ -130,7 +115,7 @@ static int need(const st_file *f, const char *name, const st_tensor **t, const c
 {
     *t = st_find(f, name);
     if (*t) return 0;
-    return fu_fail(err, errlen, FUSION_E_MISSING, file, name, "missing%s%s", why ? " " : "",
+    return perr_fail_tensor(err, errlen, FUSION_E_MISSING, file, name, "missing%s%s", why ? " " : "",
                    why ? why : "");
 }
 
@@ -142,7 +127,7 @@ static int want_shape(const st_tensor *t, size_t ndim, size_t d0, size_t d1, con
     size_t want[2] = {d0, d1};
     if (t->ndim == ndim && t->shape[0] == d0 && (ndim == 1 || t->shape[1] == d1)) return 0;
     char got[96], exp[64];
-    return fu_fail(err, errlen, FUSION_E_SHAPE, file, t->name, "shape %s, expected %s (%s)",
+    return perr_fail_tensor(err, errlen, FUSION_E_SHAPE, file, t->name, "shape %s, expected %s (%s)",
                    dims_str(got, sizeof got, t->ndim, t->shape),
                    dims_str(exp, sizeof exp, ndim, want), why);
 }
@@ -202,7 +187,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
     const char *file = name ? name : "<model>";
     if (!m || !f) {
         if (f) st_free(f);
-        return fu_fail(err, errlen, FUSION_E_ARG, file, NULL, "NULL argument");
+        return perr_fail_tensor(err, errlen, FUSION_E_ARG, file, NULL, "NULL argument");
     }
     memset(m, 0, sizeof *m);
     m->file = *f; /* ownership moves now, whatever happens next */
@@ -215,7 +200,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
     for (size_t i = 0; i < sf->ntensors; i++) {
         const st_tensor *t = &sf->tensors[i];
         if (!known_name(t->name, flags)) {
-            rc = fu_fail(err, errlen, FUSION_E_UNKNOWN_TENSOR, file, t->name,
+            rc = perr_fail_tensor(err, errlen, FUSION_E_UNKNOWN_TENSOR, file, t->name,
                          "not part of the %s contract (proj.*, self_attn.*, pool.*, head.*%s)",
                          (flags & FUSION_LOAD_REFERENCE) ? "reference-case" : "weights-file",
                          (flags & FUSION_LOAD_REFERENCE) ? ", input.*, expect.*" : "");
@@ -223,7 +208,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
         }
         for (size_t j = 0; j < t->numel; j++) {
             if (!isfinite(t->data[j])) {
-                rc = fu_fail(err, errlen, FUSION_E_NONFINITE, file, t->name,
+                rc = perr_fail_tensor(err, errlen, FUSION_E_NONFINITE, file, t->name,
                              "element %zu is %s", j, isnan(t->data[j]) ? "NaN" : "infinite");
                 goto err;
             }
@@ -238,7 +223,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
             goto err;
         if (w->ndim != 2 || w->shape[0] == 0 || w->shape[1] == 0) {
             char got[96];
-            rc = fu_fail(err, errlen, FUSION_E_SHAPE, file, w->name,
+            rc = perr_fail_tensor(err, errlen, FUSION_E_SHAPE, file, w->name,
                          "shape %s, expected [H, D] with H, D >= 1",
                          dims_str(got, sizeof got, w->ndim, w->shape));
             goto err;
@@ -260,7 +245,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
     if (present != 0 && present != NELEM(attn_names)) {
         for (size_t i = 0; i < NELEM(attn_names); i++)
             if (!st_find(sf, attn_names[i])) {
-                rc = fu_fail(err, errlen, FUSION_E_MISSING, file, attn_names[i],
+                rc = perr_fail_tensor(err, errlen, FUSION_E_MISSING, file, attn_names[i],
                              "missing (self-attention needs all of "
                              "self_attn.{query,key,value}.{weight,bias})");
                 goto err;
@@ -285,7 +270,7 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
         goto err;
     if (w->ndim != 2 || w->shape[0] == 0) {
         char got[96];
-        rc = fu_fail(err, errlen, FUSION_E_SHAPE, file, w->name, "shape %s, expected [Hp, %zu] (%s)",
+        rc = perr_fail_tensor(err, errlen, FUSION_E_SHAPE, file, w->name, "shape %s, expected [Hp, %zu] (%s)",
                      dims_str(got, sizeof got, w->ndim, w->shape), H, why);
         goto err;
     }
@@ -315,14 +300,14 @@ int fusion_model_from_st(fusion_model *m, st_file *f, const char *name, unsigned
         static const size_t feat_d[FUSION_MODALITIES] = {FEAT_DP, FEAT_DQ, FEAT_DC};
         for (int mo = 0; mo < FUSION_MODALITIES; mo++)
             if (m->D[mo] != feat_d[mo]) {
-                rc = fu_fail(err, errlen, FUSION_E_FEATURES, file, proj_w[mo],
+                rc = perr_fail_tensor(err, errlen, FUSION_E_FEATURES, file, proj_w[mo],
                              "input width %zu, but the %s features (features.h) are %zu wide",
                              m->D[mo], fusion_modality_name(mo), feat_d[mo]);
                 goto err;
             }
     }
     if (pack_model(m) != 0) {
-        rc = fu_fail(err, errlen, FUSION_E_NOMEM, file, NULL, "no memory to pack the weights");
+        rc = perr_fail_tensor(err, errlen, FUSION_E_NOMEM, file, NULL, "no memory to pack the weights");
         goto err;
     }
     return 0;
@@ -333,7 +318,7 @@ err:
 
 int fusion_model_load(fusion_model *m, const char *path, unsigned flags, char *err, size_t errlen)
 {
-    if (!m) return fu_fail(err, errlen, FUSION_E_ARG, path ? path : "?", NULL, "NULL model");
+    if (!m) return perr_fail_tensor(err, errlen, FUSION_E_ARG, path ? path : "?", NULL, "NULL model");
     memset(m, 0, sizeof *m);
     st_file f;
     int rc = st_load_file(path, &f, err, errlen);
@@ -650,7 +635,7 @@ static int case_bind(fusion_case *c, const char *path, char *err, size_t errlen)
                  proj_w[mo]);
         if (t->ndim != 2 || t->shape[1] != m->D[mo]) {
             char got[96];
-            return fu_fail(err, errlen, FUSION_E_SHAPE, path, t->name,
+            return perr_fail_tensor(err, errlen, FUSION_E_SHAPE, path, t->name,
                            "shape %s, expected [T, %zu] (%s)",
                            dims_str(got, sizeof got, t->ndim, t->shape), m->D[mo], why);
         }
@@ -678,7 +663,7 @@ int fusion_case_from_st(fusion_case *c, st_file *f, const char *name, char *err,
     const char *file = name ? name : "<case>";
     if (!c) {
         if (f) st_free(f);
-        return fu_fail(err, errlen, FUSION_E_ARG, file, NULL, "NULL case");
+        return perr_fail_tensor(err, errlen, FUSION_E_ARG, file, NULL, "NULL case");
     }
     memset(c, 0, sizeof *c);
     int rc = fusion_model_from_st(&c->model, f, file, FUSION_LOAD_REFERENCE, err, errlen);
@@ -689,7 +674,7 @@ int fusion_case_from_st(fusion_case *c, st_file *f, const char *name, char *err,
 
 int fusion_case_load(fusion_case *c, const char *path, char *err, size_t errlen)
 {
-    if (!c) return fu_fail(err, errlen, FUSION_E_ARG, path ? path : "?", NULL, "NULL case");
+    if (!c) return perr_fail_tensor(err, errlen, FUSION_E_ARG, path ? path : "?", NULL, "NULL case");
     memset(c, 0, sizeof *c);
     st_file f;
     int rc = st_load_file(path, &f, err, errlen);

@@ -12,11 +12,12 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "perr.h"
 
 #define ST_DATA_ALIGN 64 /* data region alignment inside the block: cache line */
 #define ST_JSON_DEPTH 8  /* top object > entry object > array: 3 levels needed */
@@ -44,23 +45,6 @@ const char *st_strerror(int code)
     case ST_E_ARG: return "invalid argument";
     default: return "unknown error";
     }
-}
-
-/* Fill ERR with "FILE: tensor 'NAME': details" (tensor part only when NAME
- * is given) and return CODE, so call sites read `return st_fail(...)`. */
-__attribute__((format(printf, 6, 7))) static int st_fail(char *err, size_t errlen, int code,
-                                                         const char *file, const char *tensor,
-                                                         const char *fmt, ...)
-{
-    if (!err || errlen == 0) return code;
-    int n = tensor ? snprintf(err, errlen, "%s: tensor '%s': ", file, tensor)
-                   : snprintf(err, errlen, "%s: ", file);
-    if (n < 0 || (size_t)n >= errlen) return code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return code;
 }
 
 /* ---- byte source: a FILE or a buffer, read sequentially ---- */
@@ -297,7 +281,7 @@ static int parse_entry(struct json_object *val, st_tensor *t, size_t data_len, c
 {
     const char *nm = t->name;
     if (!json_object_is_type(val, json_type_object))
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm,
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm,
                        "entry is not an object {dtype, shape, data_offsets}");
     struct json_object *dtype = NULL, *shape = NULL, *offs = NULL;
     json_object_object_foreach(val, k, v)
@@ -306,24 +290,24 @@ static int parse_entry(struct json_object *val, st_tensor *t, size_t data_len, c
         else if (!strcmp(k, "shape")) shape = v;
         else if (!strcmp(k, "data_offsets")) offs = v;
         else
-            return st_fail(err, errlen, ST_E_SCHEMA, file, nm,
+            return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm,
                            "unknown key '%.64s' (allowed: dtype, shape, data_offsets)", k);
     }
     if (!dtype || !shape || !offs)
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm, "missing '%s'",
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm, "missing '%s'",
                        !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
 
     if (!json_object_is_type(dtype, json_type_string))
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm, "dtype is not a string");
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm, "dtype is not a string");
     if (strcmp(json_object_get_string(dtype), "F32") != 0)
-        return st_fail(err, errlen, ST_E_DTYPE, file, nm, "dtype '%.32s' is not supported (only F32)",
+        return perr_fail_tensor(err, errlen, ST_E_DTYPE, file, nm, "dtype '%.32s' is not supported (only F32)",
                        json_object_get_string(dtype));
 
     if (!json_object_is_type(shape, json_type_array))
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm, "shape is not an array");
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm, "shape is not an array");
     size_t ndim = json_object_array_length(shape);
     if (ndim > ST_MAX_DIMS)
-        return st_fail(err, errlen, ST_E_LIMIT, file, nm, "shape has %zu dims (limit %d)", ndim,
+        return perr_fail_tensor(err, errlen, ST_E_LIMIT, file, nm, "shape has %zu dims (limit %d)", ndim,
                        ST_MAX_DIMS);
     t->ndim = ndim;
     t->numel = 1;
@@ -331,7 +315,7 @@ static int parse_entry(struct json_object *val, st_tensor *t, size_t data_len, c
     for (size_t i = 0; i < ndim; i++) {
         size_t d;
         if (!json_size(json_object_array_get_idx(shape, i), &d))
-            return st_fail(err, errlen, ST_E_SCHEMA, file, nm,
+            return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm,
                            "shape[%zu] is not a non-negative integer", i);
         t->shape[i] = d;
         if (d != 0 && t->numel > SIZE_MAX / d) overflow = 1;
@@ -339,26 +323,26 @@ static int parse_entry(struct json_object *val, st_tensor *t, size_t data_len, c
     }
     char sb[160];
     if (overflow || t->numel > SIZE_MAX / sizeof(float))
-        return st_fail(err, errlen, ST_E_OVERFLOW, file, nm,
+        return perr_fail_tensor(err, errlen, ST_E_OVERFLOW, file, nm,
                        "shape %s: element count times 4 bytes overflows size_t",
                        shape_str(t, sb, sizeof sb));
     size_t bytes = t->numel * sizeof(float);
 
     if (!json_object_is_type(offs, json_type_array) || json_object_array_length(offs) != 2)
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm, "data_offsets is not [begin, end]");
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm, "data_offsets is not [begin, end]");
     if (!json_size(json_object_array_get_idx(offs, 0), &t->begin) ||
         !json_size(json_object_array_get_idx(offs, 1), &t->end))
-        return st_fail(err, errlen, ST_E_SCHEMA, file, nm,
+        return perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, nm,
                        "data_offsets are not non-negative integers");
     if (t->begin > t->end)
-        return st_fail(err, errlen, ST_E_RANGE, file, nm, "data_offsets [%zu, %zu]: begin > end",
+        return perr_fail_tensor(err, errlen, ST_E_RANGE, file, nm, "data_offsets [%zu, %zu]: begin > end",
                        t->begin, t->end);
     if (t->end > data_len)
-        return st_fail(err, errlen, ST_E_RANGE, file, nm,
+        return perr_fail_tensor(err, errlen, ST_E_RANGE, file, nm,
                        "data_offsets [%zu, %zu] beyond the data region of %zu bytes", t->begin,
                        t->end, data_len);
     if (t->end - t->begin != bytes)
-        return st_fail(err, errlen, ST_E_SIZE, file, nm,
+        return perr_fail_tensor(err, errlen, ST_E_SIZE, file, nm,
                        "shape %s needs %zu bytes of F32, data_offsets [%zu, %zu] hold %zu",
                        shape_str(t, sb, sizeof sb), bytes, t->begin, t->end, t->end - t->begin);
     return 0;
@@ -378,26 +362,26 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
 
     memset(out, 0, sizeof *out);
     if (file_len < 8) {
-        rc = st_fail(err, errlen, ST_E_TRUNCATED, file, NULL,
+        rc = perr_fail_tensor(err, errlen, ST_E_TRUNCATED, file, NULL,
                      "file is %zu bytes, shorter than the 8-byte header length", file_len);
         goto out;
     }
     uint8_t lenb[8];
     if (src_read(src, lenb, 8) != 0) {
-        rc = st_fail(err, errlen, ST_E_IO, file, NULL, "read error in the header length");
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, file, NULL, "read error in the header length");
         goto out;
     }
     uint64_t n64 = 0;
     for (int i = 7; i >= 0; i--) n64 = n64 << 8 | lenb[i];
     if (n64 > ST_HEADER_CAP) {
-        rc = st_fail(err, errlen, ST_E_HEADER_CAP, file, NULL,
+        rc = perr_fail_tensor(err, errlen, ST_E_HEADER_CAP, file, NULL,
                      "header length %llu exceeds the limit of %zu bytes", (unsigned long long)n64,
                      ST_HEADER_CAP);
         goto out;
     }
     size_t hlen = (size_t)n64;
     if (hlen > file_len - 8) {
-        rc = st_fail(err, errlen, ST_E_HEADER_LEN, file, NULL,
+        rc = perr_fail_tensor(err, errlen, ST_E_HEADER_LEN, file, NULL,
                      "header length %zu runs beyond the end of the file (%zu bytes after the "
                      "length prefix)",
                      hlen, file_len - 8);
@@ -407,11 +391,11 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
 
     hdr = malloc(hlen + 1);
     if (!hdr) {
-        rc = st_fail(err, errlen, ST_E_NOMEM, file, NULL, "no memory for a %zu-byte header", hlen);
+        rc = perr_fail_tensor(err, errlen, ST_E_NOMEM, file, NULL, "no memory for a %zu-byte header", hlen);
         goto out;
     }
     if (src_read(src, hdr, hlen) != 0) {
-        rc = st_fail(err, errlen, ST_E_IO, file, NULL, "read error in the header");
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, file, NULL, "read error in the header");
         goto out;
     }
     hdr[hlen] = '\0';
@@ -419,13 +403,13 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
     size_t colons, at = 0;
     const char *why = NULL;
     if (lex_header(hdr, hlen, &colons, &why, &at) != 0) {
-        rc = st_fail(err, errlen, ST_E_JSON, file, NULL, "invalid JSON header at byte %zu: %s", at,
+        rc = perr_fail_tensor(err, errlen, ST_E_JSON, file, NULL, "invalid JSON header at byte %zu: %s", at,
                      why);
         goto out;
     }
     tok = json_tokener_new_ex(ST_JSON_DEPTH);
     if (!tok) {
-        rc = st_fail(err, errlen, ST_E_NOMEM, file, NULL, "no memory for the JSON parser");
+        rc = perr_fail_tensor(err, errlen, ST_E_NOMEM, file, NULL, "no memory for the JSON parser");
         goto out;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -433,24 +417,24 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
     root = json_tokener_parse_ex(tok, hdr, (int)hlen);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     if (!root || jerr != json_tokener_success) {
-        rc = st_fail(err, errlen, ST_E_JSON, file, NULL, "invalid JSON header at byte %zu: %s",
+        rc = perr_fail_tensor(err, errlen, ST_E_JSON, file, NULL, "invalid JSON header at byte %zu: %s",
                      json_tokener_get_parse_end(tok),
                      jerr == json_tokener_continue ? "unexpected end of header"
                                                    : json_tokener_error_desc(jerr));
         goto out;
     }
     if (json_tokener_get_parse_end(tok) != hlen) {
-        rc = st_fail(err, errlen, ST_E_JSON, file, NULL,
+        rc = perr_fail_tensor(err, errlen, ST_E_JSON, file, NULL,
                      "invalid JSON header: extra bytes after the object at byte %zu",
                      json_tokener_get_parse_end(tok));
         goto out;
     }
     if (!json_object_is_type(root, json_type_object)) {
-        rc = st_fail(err, errlen, ST_E_JSON, file, NULL, "JSON header is not an object");
+        rc = perr_fail_tensor(err, errlen, ST_E_JSON, file, NULL, "JSON header is not an object");
         goto out;
     }
     if (count_members(root) != colons) {
-        rc = st_fail(err, errlen, ST_E_JSON, file, NULL, "duplicate key in the JSON header");
+        rc = perr_fail_tensor(err, errlen, ST_E_JSON, file, NULL, "duplicate key in the JSON header");
         goto out;
     }
 
@@ -461,13 +445,13 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
         size_t klen = strlen(key);
         if (!strcmp(key, "__metadata__")) {
             if (!json_object_is_type(val, json_type_object)) {
-                rc = st_fail(err, errlen, ST_E_SCHEMA, file, NULL, "__metadata__ is not an object");
+                rc = perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, NULL, "__metadata__ is not an object");
                 goto out;
             }
             json_object_object_foreach(val, mk, mv)
             {
                 if (!json_object_is_type(mv, json_type_string)) {
-                    rc = st_fail(err, errlen, ST_E_SCHEMA, file, NULL,
+                    rc = perr_fail_tensor(err, errlen, ST_E_SCHEMA, file, NULL,
                                  "__metadata__ value '%.64s' is not a string", mk);
                     goto out;
                 }
@@ -477,14 +461,14 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
             continue;
         }
         if (!name_ok(key, klen)) {
-            rc = st_fail(err, errlen, ST_E_LIMIT, file, NULL,
+            rc = perr_fail_tensor(err, errlen, ST_E_LIMIT, file, NULL,
                          "tensor name '%.64s' is empty, longer than %d bytes or has control "
                          "characters",
                          key, ST_NAME_MAX);
             goto out;
         }
         if (++ntens > ST_MAX_TENSORS) {
-            rc = st_fail(err, errlen, ST_E_LIMIT, file, NULL, "more than %d tensors",
+            rc = perr_fail_tensor(err, errlen, ST_E_LIMIT, file, NULL, "more than %d tensors",
                          ST_MAX_TENSORS);
             goto out;
         }
@@ -497,12 +481,12 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
     size_t off_data = align_up(off_meta + nmeta * sizeof(st_meta), ST_DATA_ALIGN);
     size_t off_str, total;
     if (!add_ok(off_data, data_len, &off_str) || !add_ok(off_str, strbytes, &total)) {
-        rc = st_fail(err, errlen, ST_E_NOMEM, file, NULL, "file too large to load");
+        rc = perr_fail_tensor(err, errlen, ST_E_NOMEM, file, NULL, "file too large to load");
         goto out;
     }
     if (posix_memalign(&block, ST_DATA_ALIGN, total ? total : 1) != 0) {
         block = NULL;
-        rc = st_fail(err, errlen, ST_E_NOMEM, file, NULL, "no memory to load %zu bytes", total);
+        rc = perr_fail_tensor(err, errlen, ST_E_NOMEM, file, NULL, "no memory to load %zu bytes", total);
         goto out;
     }
     uint8_t *base = block;
@@ -550,13 +534,13 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
     for (size_t i = 0; i < ntens; i++) {
         st_tensor *t = &tensors[i];
         if (t->begin < expect) {
-            rc = st_fail(err, errlen, ST_E_OVERLAP, file, t->name,
+            rc = perr_fail_tensor(err, errlen, ST_E_OVERLAP, file, t->name,
                          "data_offsets [%zu, %zu] overlap tensor '%.64s' (which ends at %zu)",
                          t->begin, t->end, prev ? prev : "?", expect);
             goto out;
         }
         if (t->begin > expect) {
-            rc = st_fail(err, errlen, ST_E_COVERAGE, file, t->name,
+            rc = perr_fail_tensor(err, errlen, ST_E_COVERAGE, file, t->name,
                          "gap of %zu bytes before it: data bytes [%zu, %zu) belong to no tensor",
                          t->begin - expect, expect, t->begin);
             goto out;
@@ -567,7 +551,7 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
         }
     }
     if (expect != data_len) {
-        rc = st_fail(err, errlen, ST_E_COVERAGE, file, prev,
+        rc = perr_fail_tensor(err, errlen, ST_E_COVERAGE, file, prev,
                      "%zu trailing bytes after the last tensor: the file is %zu bytes but "
                      "header and tensors account for %zu",
                      data_len - expect, file_len, 8 + hlen + expect);
@@ -575,11 +559,11 @@ static int st_parse_source(st_source *src, size_t file_len, const char *file, st
     }
 
     if (src_read(src, data, data_len) != 0) {
-        rc = st_fail(err, errlen, ST_E_IO, file, NULL, "read error in the data region");
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, file, NULL, "read error in the data region");
         goto out;
     }
     if (src->fp && fgetc(src->fp) != EOF) {
-        rc = st_fail(err, errlen, ST_E_IO, file, NULL, "file grew while it was read");
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, file, NULL, "file grew while it was read");
         goto out;
     }
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
@@ -617,33 +601,33 @@ int st_parse_buffer(const uint8_t *data, size_t len, const char *name, st_file *
                     size_t errlen)
 {
     const char *file = name ? name : "<memory>";
-    if (!out || (!data && len)) return st_fail(err, errlen, ST_E_ARG, file, NULL, "NULL argument");
+    if (!out || (!data && len)) return perr_fail_tensor(err, errlen, ST_E_ARG, file, NULL, "NULL argument");
     st_source src = {.fp = NULL, .mem = data, .pos = 0};
     return st_parse_source(&src, len, file, out, err, errlen);
 }
 
 int st_load_file(const char *path, st_file *out, char *err, size_t errlen)
 {
-    if (!out) return st_fail(err, errlen, ST_E_ARG, path ? path : "?", NULL, "NULL argument");
+    if (!out) return perr_fail_tensor(err, errlen, ST_E_ARG, path ? path : "?", NULL, "NULL argument");
     memset(out, 0, sizeof *out);
-    if (!path) return st_fail(err, errlen, ST_E_ARG, "?", NULL, "NULL path");
+    if (!path) return perr_fail_tensor(err, errlen, ST_E_ARG, "?", NULL, "NULL path");
     int rc;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        rc = st_fail(err, errlen, ST_E_IO, path, NULL, "%s", strerror(errno));
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, path, NULL, "%s", strerror(errno));
         goto out;
     }
     struct stat sb;
     if (fstat(fileno(fp), &sb) != 0) {
-        rc = st_fail(err, errlen, ST_E_IO, path, NULL, "%s", strerror(errno));
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, path, NULL, "%s", strerror(errno));
         goto out;
     }
     if (!S_ISREG(sb.st_mode)) {
-        rc = st_fail(err, errlen, ST_E_IO, path, NULL, "not a regular file");
+        rc = perr_fail_tensor(err, errlen, ST_E_IO, path, NULL, "not a regular file");
         goto out;
     }
     if ((uintmax_t)sb.st_size > SIZE_MAX) {
-        rc = st_fail(err, errlen, ST_E_NOMEM, path, NULL, "file too large");
+        rc = perr_fail_tensor(err, errlen, ST_E_NOMEM, path, NULL, "file too large");
         goto out;
     }
     st_source src = {.fp = fp, .mem = NULL, .pos = 0};

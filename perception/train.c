@@ -11,10 +11,11 @@
 
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "perr.h"
 
 #include "weights_write.h"
 
@@ -31,18 +32,6 @@ const char *train_strerror(int code)
     case TRAIN_E_NONFINITE: return "loss or parameters became non-finite";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int tr_fail(char *err, size_t errlen, int code,
-                                                         const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 static const char *const tensor_names[TRAIN_NTENSORS] = {
@@ -66,13 +55,13 @@ void train_model_free(train_model *m)
 static int model_alloc(train_model *m, const train_shape *s, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    if (!s) return tr_fail(err, errlen, TRAIN_E_ARG, "no model shape");
+    if (!s) return perr_fail(err, errlen, TRAIN_E_ARG, "no model shape");
     if (s->H == 0 || s->H > TRAIN_MAX_H || s->Hp == 0 || s->Hp > TRAIN_MAX_H)
-        return tr_fail(err, errlen, TRAIN_E_ARG, "H = %zu, Hp = %zu: each must be 1..%u", s->H,
+        return perr_fail(err, errlen, TRAIN_E_ARG, "H = %zu, Hp = %zu: each must be 1..%u", s->H,
                        s->Hp, TRAIN_MAX_H);
     for (int k = 0; k < FUSION_MODALITIES; k++)
         if (s->D[k] == 0 || s->D[k] > DS_MAX_WIDTH)
-            return tr_fail(err, errlen, TRAIN_E_ARG, "%s input width %zu, must be 1..%u",
+            return perr_fail(err, errlen, TRAIN_E_ARG, "%s input width %zu, must be 1..%u",
                            fusion_modality_name(k), s->D[k], DS_MAX_WIDTH);
     const size_t H = s->H;
     const size_t dims[TRAIN_NTENSORS][2] = {
@@ -95,14 +84,14 @@ static int model_alloc(train_model *m, const train_shape *s, char *err, size_t e
     }
     m->nparams = off;
     m->params = calloc(off, sizeof *m->params);
-    if (!m->params) return tr_fail(err, errlen, TRAIN_E_NOMEM, "no memory for %zu parameters", off);
+    if (!m->params) return perr_fail(err, errlen, TRAIN_E_NOMEM, "no memory for %zu parameters", off);
     return 0;
 }
 
 int train_model_init(train_model *m, const train_shape *s, uint64_t seed, char *err,
                      size_t errlen)
 {
-    if (!m) return tr_fail(err, errlen, TRAIN_E_ARG, "NULL model");
+    if (!m) return perr_fail(err, errlen, TRAIN_E_ARG, "NULL model");
     int rc = model_alloc(m, s, err, errlen);
     if (rc != 0) return rc;
     ds_rng r;
@@ -119,7 +108,7 @@ int train_model_init(train_model *m, const train_shape *s, uint64_t seed, char *
 
 int train_model_from_fusion(train_model *m, const fusion_model *f, char *err, size_t errlen)
 {
-    if (!m || !f || !f->H) return tr_fail(err, errlen, TRAIN_E_ARG, "NULL or empty model");
+    if (!m || !f || !f->H) return perr_fail(err, errlen, TRAIN_E_ARG, "NULL or empty model");
     train_shape s = {.H = f->H, .Hp = f->Hp, .self_attn = f->has_self_attn};
     for (int k = 0; k < FUSION_MODALITIES; k++) s.D[k] = f->D[k];
     int rc = model_alloc(m, &s, err, errlen);
@@ -138,7 +127,7 @@ int train_model_from_fusion(train_model *m, const fusion_model *f, char *err, si
 
 int train_model_load(train_model *m, const char *path, char *err, size_t errlen)
 {
-    if (!m || !path) return tr_fail(err, errlen, TRAIN_E_ARG, "NULL argument");
+    if (!m || !path) return perr_fail(err, errlen, TRAIN_E_ARG, "NULL argument");
     memset(m, 0, sizeof *m);
     fusion_model f;
     int rc = fusion_model_load(&f, path, 0, err, errlen);
@@ -151,7 +140,7 @@ int train_model_load(train_model *m, const char *path, char *err, size_t errlen)
 int train_model_serialize(const train_model *m, const st_meta *meta, size_t nmeta, uint8_t **out,
                           size_t *len, char *err, size_t errlen)
 {
-    if (!m || !m->params) return tr_fail(err, errlen, TRAIN_E_ARG, "empty model");
+    if (!m || !m->params) return perr_fail(err, errlen, TRAIN_E_ARG, "empty model");
     wt_tensor w[TRAIN_NTENSORS];
     size_t n = 0;
     for (int i = 0; i < TRAIN_NTENSORS; i++) {
@@ -180,12 +169,12 @@ int train_model_write(const train_model *m, const char *path, const st_meta *met
 int train_check_dataset(const train_model *m, const dataset *ds, const char *name, char *err,
                         size_t errlen)
 {
-    if (!m || !ds) return tr_fail(err, errlen, TRAIN_E_ARG, "NULL argument");
+    if (!m || !ds) return perr_fail(err, errlen, TRAIN_E_ARG, "NULL argument");
     if (!name) name = "dataset";
-    if (ds->count == 0) return tr_fail(err, errlen, TRAIN_E_ARG, "%s: no examples", name);
+    if (ds->count == 0) return perr_fail(err, errlen, TRAIN_E_ARG, "%s: no examples", name);
     for (int k = 0; k < FUSION_MODALITIES; k++)
         if (ds->D[k] != m->shape.D[k])
-            return tr_fail(err, errlen, TRAIN_E_SHAPE,
+            return perr_fail(err, errlen, TRAIN_E_SHAPE,
                            "%s: token widths %zu/%zu/%zu (pressure/proximity/camera), the model's "
                            "are %zu/%zu/%zu (%s width differs)",
                            name, ds->D[0], ds->D[1], ds->D[2], m->shape.D[0], m->shape.D[1],
@@ -212,9 +201,9 @@ void trainer_free(trainer *t)
 int trainer_init(trainer *t, train_model *m, const train_config *c, size_t max_tokens, char *err,
                  size_t errlen)
 {
-    if (!t) return tr_fail(err, errlen, TRAIN_E_ARG, "NULL trainer");
+    if (!t) return perr_fail(err, errlen, TRAIN_E_ARG, "NULL trainer");
     memset(t, 0, sizeof *t);
-    if (!m || !m->params) return tr_fail(err, errlen, TRAIN_E_ARG, "no model");
+    if (!m || !m->params) return perr_fail(err, errlen, TRAIN_E_ARG, "no model");
     train_config cfg;
     if (c) cfg = *c;
     else train_config_default(&cfg);
@@ -223,11 +212,11 @@ int trainer_init(trainer *t, train_model *m, const train_config *c, size_t max_t
         !(cfg.grip_weight >= 0 && cfg.grip_weight <= 1e6) ||
         !(cfg.path_weight >= 0 && cfg.path_weight <= 1e6) || cfg.batch == 0 ||
         cfg.batch > DS_MAX_RECORDS)
-        return tr_fail(err, errlen, TRAIN_E_ARG,
+        return perr_fail(err, errlen, TRAIN_E_ARG,
                        "settings out of range (lr in (0, 1000), betas in [0, 1), eps in (0, 1), "
                        "loss weights in [0, 1e6], batch 1..%u)", DS_MAX_RECORDS);
     if (max_tokens == 0 || max_tokens > DS_MAX_TOKENS)
-        return tr_fail(err, errlen, TRAIN_E_ARG, "max_tokens %zu, must be 1..%u", max_tokens,
+        return perr_fail(err, errlen, TRAIN_E_ARG, "max_tokens %zu, must be 1..%u", max_tokens,
                        DS_MAX_TOKENS);
     const size_t T = max_tokens, H = m->shape.H, Hp = m->shape.Hp, P = m->nparams;
     const size_t TH = T * H, TT = m->shape.self_attn ? T * T : 0, sa = m->shape.self_attn ? 1 : 0;
@@ -236,7 +225,7 @@ int trainer_init(trainer *t, train_model *m, const train_config *c, size_t max_t
     size_t nd = 3 * P + (2 + 8 * sa) * TH + TT + T * Hp + 4 * T + 2 * H + Hp;
     size_t bytes = nd * sizeof(double) + sizeof(feat_tokens);
     void *block = calloc(1, bytes);
-    if (!block) return tr_fail(err, errlen, TRAIN_E_NOMEM, "no memory for the trainer (%zu bytes)",
+    if (!block) return perr_fail(err, errlen, TRAIN_E_NOMEM, "no memory for the trainer (%zu bytes)",
                                bytes);
     double *d = block;
 #define TAKE(ptr, n) (ptr = d, d += (n))

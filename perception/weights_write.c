@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "perr.h"
+
 const char *wt_strerror(int code)
 {
     switch (code) {
@@ -23,18 +25,6 @@ const char *wt_strerror(int code)
     case WT_E_IO: return "cannot write file";
     default: return "unknown error";
     }
-}
-
-__attribute__((format(printf, 4, 5))) static int wt_fail(char *err, size_t errlen, int code,
-                                                         const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 /* A growing text buffer for the JSON header. */
@@ -92,42 +82,42 @@ int wt_serialize(const wt_tensor *t, size_t n, const st_meta *meta, size_t nmeta
                  size_t *len, char *err, size_t errlen)
 {
     if (!out || !len || (n && !t) || (nmeta && !meta))
-        return wt_fail(err, errlen, WT_E_ARG, "wt_serialize: NULL argument");
+        return perr_fail(err, errlen, WT_E_ARG, "wt_serialize: NULL argument");
     *out = NULL;
     *len = 0;
     if (n > ST_MAX_TENSORS)
-        return wt_fail(err, errlen, WT_E_ARG, "%zu tensors (limit %d)", n, ST_MAX_TENSORS);
+        return perr_fail(err, errlen, WT_E_ARG, "%zu tensors (limit %d)", n, ST_MAX_TENSORS);
     size_t data_len = 0;
     for (size_t i = 0; i < n; i++) {
         const wt_tensor *x = &t[i];
         if (!x->name || !x->name[0] || !plain_ascii(x->name, ST_NAME_MAX))
-            return wt_fail(err, errlen, WT_E_ARG, "tensor %zu: name empty, over %d bytes or not "
+            return perr_fail(err, errlen, WT_E_ARG, "tensor %zu: name empty, over %d bytes or not "
                            "plain printable ASCII", i, ST_NAME_MAX);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t[j].name, x->name))
-                return wt_fail(err, errlen, WT_E_ARG, "tensor '%s': name given twice", x->name);
+                return perr_fail(err, errlen, WT_E_ARG, "tensor '%s': name given twice", x->name);
         if (x->ndim > ST_MAX_DIMS)
-            return wt_fail(err, errlen, WT_E_ARG, "tensor '%s': %zu dims", x->name, x->ndim);
+            return perr_fail(err, errlen, WT_E_ARG, "tensor '%s': %zu dims", x->name, x->ndim);
         size_t numel = 1;
         for (size_t d = 0; d < x->ndim; d++) {
             if (x->shape[d] && numel > SIZE_MAX / 4 / x->shape[d])
-                return wt_fail(err, errlen, WT_E_ARG, "tensor '%s': shape overflows", x->name);
+                return perr_fail(err, errlen, WT_E_ARG, "tensor '%s': shape overflows", x->name);
             numel *= x->shape[d];
         }
         if (numel && !x->data)
-            return wt_fail(err, errlen, WT_E_ARG, "tensor '%s': no data", x->name);
+            return perr_fail(err, errlen, WT_E_ARG, "tensor '%s': no data", x->name);
         for (size_t k = 0; k < numel; k++)
             if (!isfinite(x->data[k]))
-                return wt_fail(err, errlen, WT_E_ARG, "tensor '%s': element %zu is not finite",
+                return perr_fail(err, errlen, WT_E_ARG, "tensor '%s': element %zu is not finite",
                                x->name, k);
         if (data_len > SIZE_MAX / 2 - numel * 4)
-            return wt_fail(err, errlen, WT_E_ARG, "tensors too large");
+            return perr_fail(err, errlen, WT_E_ARG, "tensors too large");
         data_len += numel * 4;
     }
     for (size_t i = 0; i < nmeta; i++)
         if (!meta[i].key || !meta[i].value || !meta[i].key[0] ||
             !plain_ascii(meta[i].key, 256) || !plain_ascii(meta[i].value, 4096))
-            return wt_fail(err, errlen, WT_E_ARG,
+            return perr_fail(err, errlen, WT_E_ARG,
                            "metadata %zu: key or value missing, too long or not plain printable "
                            "ASCII", i);
 
@@ -155,13 +145,13 @@ int wt_serialize(const wt_tensor *t, size_t n, const st_meta *meta, size_t nmeta
     while (!h.bad && h.len % 8) sb_printf(&h, " "); /* data starts 8-byte aligned */
     if (h.bad) {
         free(h.p);
-        return wt_fail(err, errlen, WT_E_NOMEM, "no memory for the header");
+        return perr_fail(err, errlen, WT_E_NOMEM, "no memory for the header");
     }
     size_t total = 8 + h.len + data_len;
     uint8_t *b = malloc(total ? total : 1);
     if (!b) {
         free(h.p);
-        return wt_fail(err, errlen, WT_E_NOMEM, "no memory for %zu bytes", total);
+        return perr_fail(err, errlen, WT_E_NOMEM, "no memory for %zu bytes", total);
     }
     uint64_t hl = h.len;
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(hl >> (8 * i));
@@ -185,17 +175,17 @@ int wt_serialize(const wt_tensor *t, size_t n, const st_meta *meta, size_t nmeta
 int wt_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     if (!path || !path[0] || (len && !data))
-        return wt_fail(err, errlen, WT_E_ARG, "wt_write_atomic: no path or no data");
+        return perr_fail(err, errlen, WT_E_ARG, "wt_write_atomic: no path or no data");
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
-    if (!tmp) return wt_fail(err, errlen, WT_E_NOMEM, "%s: no memory", path);
+    if (!tmp) return perr_fail(err, errlen, WT_E_NOMEM, "%s: no memory", path);
     memcpy(tmp, path, pl);
     memcpy(tmp + pl, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return wt_fail(err, errlen, WT_E_IO, "%s: cannot create a temporary file beside it: %s",
+        return perr_fail(err, errlen, WT_E_IO, "%s: cannot create a temporary file beside it: %s",
                        path, strerror(e));
     }
     const char *what = NULL;
@@ -219,7 +209,7 @@ int wt_write_atomic(const char *path, const void *data, size_t len, char *err, s
     if (what) {
         unlink(tmp);
         free(tmp);
-        return wt_fail(err, errlen, WT_E_IO, "%s: %s failed: %s (nothing written)", path, what,
+        return perr_fail(err, errlen, WT_E_IO, "%s: %s failed: %s (nothing written)", path, what,
                        strerror(e));
     }
     free(tmp);
