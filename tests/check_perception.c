@@ -24,6 +24,7 @@
 
 #include "perception/features.h"
 #include "perception/fusion.h"
+#include "tests/support/tmpdir.h"
 #include "perception/safetensors.h"
 
 int main(void);
@@ -37,43 +38,6 @@ static const char *const golden_cases[] = {
 #define N_GOLDEN (sizeof golden_cases / sizeof golden_cases[0])
 
 /* ---- temp dir fixture ---- */
-
-static char tmpdir[64];
-
-static void tmp_setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/crossclimb-perc-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void tmp_teardown(void)
-{
-    if (tmpdir[0]) nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    tmpdir[0] = '\0';
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 /* A safetensors file: 8-byte LE length LEN_FIELD (or the JSON's real length
  * when LEN_FIELD is UINT64_MAX), the JSON text, then DATA_LEN bytes 0x3f. */
@@ -520,7 +484,7 @@ START_TEST(st_rejects_missing_file_and_args)
     st_file f;
     const char *p = tmp_path("does-not-exist.safetensors");
     ASSERT_ERR(st_load_file(p, &f, err, sizeof err), ST_E_IO, err, p, NULL);
-    ASSERT_ERR(st_load_file(tmpdir, &f, err, sizeof err), ST_E_IO, err, tmpdir, NULL);
+    ASSERT_ERR(st_load_file(tmp_dir(), &f, err, sizeof err), ST_E_IO, err, tmp_dir(), NULL);
     ck_assert_int_eq(st_parse_buffer(NULL, 5, NULL, &f, err, sizeof err), ST_E_ARG);
     ck_assert_int_eq(st_parse_buffer((const uint8_t *)"", 0, NULL, NULL, NULL, 0), ST_E_ARG);
     ck_assert_int_eq(st_parse_buffer((const uint8_t *)"", 0, NULL, &f, NULL, 0), ST_E_TRUNCATED);

@@ -38,6 +38,7 @@
 #include "perception/dataset.h"
 #include "perception/features.h"
 #include "perception/fusion.h"
+#include "tests/support/tmpdir.h"
 #include "perception/safetensors.h"
 #include "perception/train.h"
 #include "perception/weights_write.h"
@@ -47,43 +48,6 @@
 int main(void);
 
 /* ---- temp dir fixture ---- */
-
-static char tmpdir[64];
-
-static void tmp_setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/crossclimb-train-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void tmp_teardown(void)
-{
-    if (tmpdir[0]) nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    tmpdir[0] = '\0';
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[8][256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 /* Whole file into a malloc'ed buffer. */
 static uint8_t *slurp(const char *path, size_t *len)
@@ -105,7 +69,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 /* Files in tmpdir whose name contains SUB. */
 static int count_files(const char *sub)
 {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(tmp_dir());
     ck_assert_ptr_nonnull(d);
     int n = 0;
     struct dirent *e;
@@ -989,7 +953,7 @@ static int run_train(const char *const *argv, char *out, size_t cap)
     int argc = 0;
     while (argv[argc]) argc++;
     char log[300]; /* not tmp_path: its ring would recycle the caller's paths */
-    snprintf(log, sizeof log, "%s/cli.log", tmpdir);
+    snprintf(log, sizeof log, "%s/cli.log", tmp_dir());
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
