@@ -11,60 +11,10 @@
 # Env: CROSSCLIMB_BIN (absolute path of build/crossclimb; default build/crossclimb).
 set -u
 
-BIN=${CROSSCLIMB_BIN:-build/crossclimb}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/crossclimb-mbpoll.XXXXXX") || exit 1
-SIMS=""
-CHECKS=0
-
-cleanup() {
-    for p in $SIMS; do
-        kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-    echo "FAIL: $*"
-    for f in "$TMP"/*.err; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; }; done
-    exit 1
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-    echo "ok $CHECKS - $*"
-}
+NAME=mbpoll
+. tests/lib.sh   # TMP, BIN, fail, ok, start_sim, stop_sim, cleanup trap
 
 command -v mbpoll >/dev/null 2>&1 || fail "mbpoll is not installed (make deps)"
-[ -x "$BIN" ] || fail "no crossclimb binary at $BIN"
-
-# start_sim NAME ARGS...: run the sim in the background, wait for its 'ready'
-# line; sets SIM_PID.
-start_sim() {
-    name=$1
-    shift
-    "$BIN" sim plc "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-    SIM_PID=$!
-    SIMS="$SIMS $SIM_PID"
-    n=0
-    until grep -q '^ready' "$TMP/$name.out" 2>/dev/null; do
-        kill -0 "$SIM_PID" 2>/dev/null || fail "$name: the sim exited before it was ready"
-        n=$((n + 1))
-        [ $n -gt 100 ] && fail "$name: the sim was not ready within 10 s"
-        sleep 0.1
-    done
-}
-
-# stop_sim PID NAME: SIGTERM, the exit status must be 0.
-stop_sim() {
-    kill -TERM "$1" || fail "$2: cannot signal the sim"
-    wait "$1"
-    rc=$?
-    SIMS=$(echo "$SIMS" | sed "s/ $1\$//; s/ $1 / /")
-    [ "$rc" -eq 0 ] || fail "$2: the sim exited with $rc after SIGTERM"
-    ok "$2: SIGTERM -> exit 0"
-}
 
 # regs ARGS...: mbpoll once, 0-based references; prints "REF VALUE" lines.
 regs() {
