@@ -1,11 +1,16 @@
 /*
- * cmd_sim.c — `crossclimb sim MODE ...`: the simulators.
+ * cmd_sim.c — `crossclimb sim ...`: the simulators.
  *
- * Only `sim plc` exists for now: the simulated FX PLC (sim/plcsim) running
- * the instruction-list PLC program (sim/fxil, docs/plc/crossclimb.il by
- * default) over the bench plant (sim/benchplant) behind a Modbus TCP and/or
- * RTU-on-pty slave (sim/mbserver).  The robot simulator comes as another
- * plant.
+ *   crossclimb sim --facade F [...]   the robot: the simulated FX PLC
+ *       (sim/plcsim) running the instruction-list PLC program (sim/fxil,
+ *       docs/plc/crossclimb.il by default) over the simulated robot on a
+ *       facade (sim/robotplant: physics, sensors, ground-truth log), behind
+ *       a Modbus TCP and/or RTU-on-pty slave (sim/mbserver).
+ *   crossclimb sim plc [...]          the same PLC over the bench plant
+ *       (sim/benchplant), for the link and the PLC program's own tests.
+ *
+ * Both print the same 'listening on' / 'rtu pty' / 'program' / 'ready'
+ * lines, so controller/simproc.h starts either.  docs/sim-plc.md.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,16 +18,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "robot/facade.h"
+#include "robot/robotcfg.h"
 #include "sim/benchplant.h"
 #include "sim/fxil.h"
 #include "sim/mbserver.h"
 #include "sim/plcsim.h"
+#include "sim/robotplant.h"
 
 #define SIM_PROGRAM_ENV "CROSSCLIMB_PLC_PROGRAM"
 #define SIM_PROGRAM_NAME "crossclimb.il"
+#define SIM_EXIT_FALL 3 /* `crossclimb sim`: stopped after the robot fell */
+#define SIM_STEP_US_MIN 10u
+#define SIM_STEP_US_MAX 1000u
 
 static volatile sig_atomic_t sim_stop;
 
@@ -32,16 +45,80 @@ static void on_signal(int sig)
     sim_stop = 1;
 }
 
+/* Everything the command line says. */
+typedef struct {
+    const char *who;     /* message prefix: "crossclimb sim" or "crossclimb sim plc" */
+    int robot;           /* 1: the robot plant; 0: the bench plant (sim plc) */
+    plcsim_config pcfg;
+    mbs_config mcfg;
+    const char *listen;  /* --listen URI, NULL = default */
+    const char *program; /* --program FILE, NULL = search */
+    /* the robot only */
+    const char *facade;  /* --facade FILE (required) */
+    const char *robot_ini; /* --robot FILE, NULL = built-in defaults */
+    const char *truth;   /* --truth FILE, NULL = no ground-truth log */
+    uint64_t seed;       /* --seed N */
+    uint32_t truth_ms;   /* --truth-ms N */
+    uint32_t step_us;    /* --step-us N, 0 = the robot configuration's */
+} sim_opts;
+
 static void sim_usage(FILE *f)
 {
     fprintf(f,
-            "usage: crossclimb sim MODE [OPTIONS]\n"
+            "usage: crossclimb sim --facade FILE [OPTIONS]     the robot on a facade\n"
+            "       crossclimb sim plc [OPTIONS]                the PLC over a bench plant\n"
             "\n"
-            "modes:\n"
-            "  plc      the simulated FX PLC running the PLC program: Modbus TCP / RTU slave\n"
+            "A simulated Mitsubishi FX PLC, answering like an FX3 MODBUS slave (standard\n"
+            "device assignment), runs the PLC program (an FX1N instruction list) every scan\n"
+            "over the simulated robot: physics of the cross frame, cylinders, legs, per-cup\n"
+            "vacuum, holding, slip and peel, with noisy sensors (docs/simulator.md).\n"
             "\n"
-            "'crossclimb sim plc --help' lists its options.  The robot simulator\n"
-            "(facades, physics, faults) is not built yet.\n");
+            "robot:\n"
+            "  --facade FILE       the facade (docs/facade-format.md; sim/facades/*.txt);\n"
+            "                      the robot starts at its start point. Required.\n"
+            "  --robot FILE        robot configuration INI (default: built in, the same as\n"
+            "                      sim/robots/default.ini)\n"
+            "  --seed N            seed of the sensor noise and gusts, 0..2^64-1 (default 1)\n"
+            "  --truth FILE        write the ground-truth log (JSON Lines) to FILE; the\n"
+            "                      controller never sees it\n"
+            "  --truth-ms N        a state line every N ms of virtual time, 0..%u\n"
+            "                      (default %u; 0 = only at a fall and at the end)\n"
+            "  --step-us N         physics integration step, %u..%u us (default: the\n"
+            "                      robot file's [sim] step_us, 1000)\n"
+            "\n"
+            "program:\n"
+            "  --program FILE      the instruction list to run.  Default: the file named by\n"
+            "                      $" SIM_PROGRAM_ENV ", else " SIM_PROGRAM_NAME " in\n"
+            "                      EXEDIR/../docs/plc/ or EXEDIR/../share/crossclimb/\n"
+            "\n"
+            "transports:\n"
+            "  --listen URI        Modbus TCP on tcp://HOST:PORT (default " MBS_DEFAULT_LISTEN
+            "\n"
+            "                      unless only --rtu-pty is given); port 0 picks a free port\n"
+            "  --rtu-pty           Modbus RTU on a new pseudo-terminal\n"
+            "  --pty-link PATH     also make PATH a symlink to the pty (implies --rtu-pty)\n"
+            "  --slave N           RTU slave id, 1..247 (default 1)\n"
+            "\n"
+            "time:\n"
+            "  --scan-ms N         virtual scan time, 1..%u ms (default %u)\n"
+            "  --idle MODE         between exchanges virtual time runs at real-time pace\n"
+            "                      (realtime, default) or stands still (frozen)\n"
+            "  --realtime          all time real-time paced; requests do not advance it\n"
+            "                      Otherwise each write into D200-D207 advances virtual\n"
+            "                      time by the period hint D204 (ms; 0 = 10, max 1000).\n"
+            "\n"
+            "test hooks (never on a real robot): --no-fc17, --drop-reply N,\n"
+            "  --silent-after N, as for 'crossclimb sim plc' (see its --help).\n"
+            "\n"
+            "Prints 'listening on URI', 'rtu pty PATH', 'program PATH (N steps)', 'facade\n"
+            "...', 'robot ...', 'truth ...', then 'ready (...)'.  A FALL is reported on\n"
+            "stderr and in the truth log; the PLC keeps running and the sensors show the\n"
+            "fallen robot (every cup 0 kPa).  SIGINT or SIGTERM stops it: exit 0, or %d\n"
+            "after a fall.  Exit 1: a bad file (file:line:col), no program, cannot listen\n"
+            "or write the truth log; exit 2: bad arguments.\n"
+            "See docs/sim-plc.md and docs/simulator.md.\n",
+            ROBOTPLANT_TRUTH_MS_MAX, ROBOTPLANT_TRUTH_MS_DEFAULT, SIM_STEP_US_MIN,
+            SIM_STEP_US_MAX, PLCSIM_SCAN_MS_MAX, PLCSIM_SCAN_MS_DEFAULT, SIM_EXIT_FALL);
 }
 
 static void plc_usage(FILE *f)
@@ -52,7 +129,8 @@ static void plc_usage(FILE *f)
             "A simulated Mitsubishi FX PLC answering like an FX3 MODBUS slave (standard\n"
             "device assignment: D0-D8511, M0-M8511, S, T, C, Y0-Y377, X0-X377) and running\n"
             "the PLC program, an FX1N instruction list, every scan over a bench plant (the\n"
-            "robot's I/O on a test bench; D7900-D7903 force inputs, for tests).\n"
+            "robot's I/O on a test bench; D7900-D7903 force inputs, for tests).  The robot\n"
+            "on a facade is 'crossclimb sim --facade FILE'.\n"
             "\n"
             "program:\n"
             "  --program FILE      the instruction list to run.  Default: the file named by\n"
@@ -93,7 +171,8 @@ static void plc_usage(FILE *f)
 
 /* "--name VALUE" or "--name=VALUE": 1 when argv[*i] is option name (value
  * in *val, *i moved past it), 0 when it is not, -1 when the value is missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+static int opt_value(const char *who, int argc, char **argv, int *i, const char *name,
+                     const char **val)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
@@ -104,7 +183,7 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
     }
     if (a[n] != '\0') return 0;
     if (*i + 1 >= argc) {
-        fprintf(stderr, "crossclimb sim plc: %s needs a value\n", name);
+        fprintf(stderr, "%s: %s needs a value\n", who, name);
         return -1;
     }
     *val = argv[++*i];
@@ -112,19 +191,27 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 }
 
 /* Whole decimal number in [min, max] or a message naming the option. */
-static int parse_uint(const char *name, const char *s, unsigned long min, unsigned long max,
-                      unsigned long *out)
+static int parse_u64(const char *who, const char *name, const char *s, unsigned long long min,
+                     unsigned long long max, unsigned long long *out)
 {
     char *end;
     if (*s < '0' || *s > '9') goto bad;
     errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
+    unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end != '\0' || v < min || v > max) goto bad;
     *out = v;
     return 0;
 bad:
-    fprintf(stderr, "crossclimb sim plc: %s '%s': must be a whole number %lu..%lu\n", name, s,
-            min, max);
+    fprintf(stderr, "%s: %s '%s': must be a whole number %llu..%llu\n", who, name, s, min, max);
+    return -1;
+}
+
+/* A non-empty file argument, or a message naming the option. */
+static int need_path(const char *who, const char *name, const char *v)
+{
+    if (*v) return 0;
+    fprintf(stderr, "%s: %s needs a %s\n", who, name,
+            strcmp(name, "--pty-link") == 0 ? "path" : "file");
     return -1;
 }
 
@@ -138,6 +225,103 @@ static int copy_path(char *dst, size_t len, const char *src)
 }
 
 /*
+ * Parse argv[1..] into o.  Returns 0, 1 for --help (printed), or -1 after a
+ * message naming the bad argument.  The robot's options exist only without
+ * "plc"; the rest is common.
+ */
+static int parse_opts(int argc, char **argv, sim_opts *o)
+{
+    const char *who = o->who;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        unsigned long long n;
+        int r;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            if (o->robot) sim_usage(stdout);
+            else plc_usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--rtu-pty")) {
+            o->mcfg.rtu_pty = 1;
+        } else if (!strcmp(a, "--realtime")) {
+            o->pcfg.realtime = 1;
+        } else if (!strcmp(a, "--no-fc17")) {
+            o->mcfg.no_fc17 = 1;
+        } else if ((r = opt_value(who, argc, argv, &i, "--listen", &v)) != 0) {
+            char host[256], err[256];
+            uint16_t port;
+            if (r < 0) return -1;
+            if (mbs_parse_tcp_uri(v, host, sizeof host, &port, err, sizeof err) != 0) {
+                fprintf(stderr, "%s: --listen %s\n", who, err);
+                return -1;
+            }
+            o->listen = v;
+        } else if ((r = opt_value(who, argc, argv, &i, "--program", &v)) != 0) {
+            if (r < 0 || need_path(who, "--program", v)) return -1;
+            o->program = v;
+        } else if ((r = opt_value(who, argc, argv, &i, "--pty-link", &v)) != 0) {
+            if (r < 0 || need_path(who, "--pty-link", v)) return -1;
+            o->mcfg.pty_link = v;
+            o->mcfg.rtu_pty = 1;
+        } else if ((r = opt_value(who, argc, argv, &i, "--slave", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--slave", v, 1, 247, &n)) return -1;
+            o->mcfg.slave = (int)n;
+        } else if ((r = opt_value(who, argc, argv, &i, "--scan-ms", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--scan-ms", v, 1, PLCSIM_SCAN_MS_MAX, &n)) return -1;
+            o->pcfg.scan_ms = (uint32_t)n;
+        } else if ((r = opt_value(who, argc, argv, &i, "--idle", &v)) != 0) {
+            if (r < 0) return -1;
+            if (!strcmp(v, "realtime")) {
+                o->pcfg.idle = PLCSIM_IDLE_REALTIME;
+            } else if (!strcmp(v, "frozen")) {
+                o->pcfg.idle = PLCSIM_IDLE_FROZEN;
+            } else {
+                fprintf(stderr, "%s: --idle '%s': must be realtime or frozen\n", who, v);
+                return -1;
+            }
+        } else if ((r = opt_value(who, argc, argv, &i, "--drop-reply", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--drop-reply", v, 1, 0xFFFFFFFFull, &n)) return -1;
+            o->mcfg.drop_reply = (unsigned)n;
+        } else if ((r = opt_value(who, argc, argv, &i, "--silent-after", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--silent-after", v, 1, 0xFFFFFFFFull, &n)) return -1;
+            o->mcfg.silent_after = (unsigned)n;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--facade", &v)) != 0) {
+            if (r < 0 || need_path(who, "--facade", v)) return -1;
+            o->facade = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--robot", &v)) != 0) {
+            if (r < 0 || need_path(who, "--robot", v)) return -1;
+            o->robot_ini = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--truth-ms", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--truth-ms", v, 0, ROBOTPLANT_TRUTH_MS_MAX, &n))
+                return -1;
+            o->truth_ms = (uint32_t)n;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--truth", &v)) != 0) {
+            if (r < 0 || need_path(who, "--truth", v)) return -1;
+            o->truth = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--seed", v, 0, UINT64_MAX, &n)) return -1;
+            o->seed = (uint64_t)n;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--step-us", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--step-us", v, SIM_STEP_US_MIN, SIM_STEP_US_MAX, &n))
+                return -1;
+            o->step_us = (uint32_t)n;
+        } else {
+            fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", who, a);
+            return -1;
+        }
+    }
+    if (o->robot && !o->facade) {
+        fprintf(stderr, "%s: --facade FILE is required (e.g. sim/facades/default.txt; see "
+                        "--help)\n", who);
+        return -1;
+    }
+    /* TCP unless only the pty was asked for: two sims with --rtu-pty must
+     * not fight over port 1502. */
+    if (o->listen) o->mcfg.listen_uri = o->listen;
+    else if (!o->mcfg.rtu_pty) o->mcfg.listen_uri = MBS_DEFAULT_LISTEN;
+    return 0;
+}
+
+/*
  * The program to run: --program FILE (opt), else $CROSSCLIMB_PLC_PROGRAM,
  * else crossclimb.il next to the executable: <exe dir>/../docs/plc/ for a
  * build tree (build/crossclimb), <exe dir>/../share/crossclimb/ for an
@@ -145,7 +329,8 @@ static int copy_path(char *dst, size_t len, const char *src)
  * ("" or " (from $...)").  Returns 0, or -1 after a message naming the
  * paths tried.
  */
-static int find_program(const char *opt, char *out, size_t len, const char **from)
+static int find_program(const char *who, const char *opt, char *out, size_t len,
+                        const char **from)
 {
     static const char *const rel[] = {"/../docs/plc/" SIM_PROGRAM_NAME,
                                       "/../share/crossclimb/" SIM_PROGRAM_NAME};
@@ -154,21 +339,21 @@ static int find_program(const char *opt, char *out, size_t len, const char **fro
     *from = "";
     if (opt) {
         if (copy_path(out, len, opt) == 0) return 0;
-        fprintf(stderr, "crossclimb sim plc: --program: path too long\n");
+        fprintf(stderr, "%s: --program: path too long\n", who);
         return -1;
     }
     if (env && *env) {
         *from = " (from $" SIM_PROGRAM_ENV ")";
         if (copy_path(out, len, env) == 0) return 0;
-        fprintf(stderr, "crossclimb sim plc: $" SIM_PROGRAM_ENV ": path too long\n");
+        fprintf(stderr, "%s: $" SIM_PROGRAM_ENV ": path too long\n", who);
         return -1;
     }
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
         fprintf(stderr,
-                "crossclimb sim plc: cannot find my own executable (/proc/self/exe: %s) to look "
+                "%s: cannot find my own executable (/proc/self/exe: %s) to look "
                 "for the PLC program; give --program FILE or set $" SIM_PROGRAM_ENV "\n",
-                n < 0 ? strerror(errno) : "empty");
+                who, n < 0 ? strerror(errno) : "empty");
         return -1;
     }
     exe[n] = '\0';
@@ -180,119 +365,181 @@ static int find_program(const char *opt, char *out, size_t len, const char **fro
         else if (access(tried[i], R_OK) == 0 && copy_path(out, len, tried[i]) == 0) return 0;
     }
     fprintf(stderr,
-            "crossclimb sim plc: no PLC program found: tried %s and %s; give --program FILE "
+            "%s: no PLC program found: tried %s and %s; give --program FILE "
             "or set $" SIM_PROGRAM_ENV "\n",
-            tried[0], tried[1]);
+            who, tried[0], tried[1]);
     return -1;
 }
 
-static int sim_plc(int argc, char **argv)
+/* The PLC program's scan, timed: the cost of the interpreter per run. */
+typedef struct {
+    fxil_program *prog;
+    uint64_t ns;
+} timed_logic;
+
+static uint64_t mono_ns(void)
 {
-    static plcsim ps;    /* 40 kB of device memory: not on the stack */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int timed_scan(void *self, fxmem *mem, uint32_t scan_ms)
+{
+    timed_logic *tl = self;
+    uint64_t t0 = mono_ns();
+    int rc = fxil_scan(tl->prog, mem, scan_ms);
+    tl->ns += mono_ns() - t0;
+    return rc;
+}
+
+/* Printed once, the moment the plant sees the fall. */
+static void report_fall(void *ctx, const phys_state *ps)
+{
+    const char *who = ctx;
+    fprintf(stderr, "%s: FALL at virtual time %llu.%03llu s: %s (%s)\n", who,
+            (unsigned long long)(ps->fall_t_us / 1000000u),
+            (unsigned long long)(ps->fall_t_us / 1000u % 1000u), ps->fall_reason,
+            phys_fall_name(ps->fall));
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+/* The robot's part of the exit summary: fall or minimum safety factor, and
+ * the cost per simulated second (bench_sim reads the second line). */
+static void robot_summary(const sim_opts *o, const plcsim *ps, const robotplant *rp,
+                          const timed_logic *tlg)
+{
+    const phys_state *ph = &rp->rs.phys;
+    struct rusage ru;
+    double user_s = 0.0, sys_s = 0.0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        user_s = tv_s(ru.ru_utime);
+        sys_s = tv_s(ru.ru_stime);
+    }
+    if (ph->fallen)
+        fprintf(stderr, "%s: the robot FELL at virtual time %.3f s (%s)\n", o->who,
+                (double)ph->fall_t_us * 1e-6, phys_fall_name(ph->fall));
+    else
+        fprintf(stderr, "%s: no fall; minimum safety factor %.3f at virtual time %.3f s\n",
+                o->who, ph->sf_min, (double)ph->sf_min_t_us * 1e-6);
+    double sim_s = (double)ps->now_ms * 1e-3;
+    double per = sim_s > 0.0 ? 1e6 / sim_s : 0.0; /* us per simulated s, from s */
+    fprintf(stderr,
+            "%s: cost: physics+sensors %.3f ms, PLC program %.3f ms, truth log %.3f ms "
+            "(%llu state lines), process CPU %.3f s user + %.3f s sys\n",
+            o->who, (double)rp->plant_ns * 1e-6, (double)tlg->ns * 1e-6,
+            (double)rp->truth_ns * 1e-6, (unsigned long long)rp->truth_lines, user_s, sys_s);
+    fprintf(stderr,
+            "%s: per simulated second: physics+sensors %.1f us, PLC program %.1f us, "
+            "truth log %.1f us, process CPU %.1f us\n",
+            o->who, (double)rp->plant_ns * 1e-9 * per, (double)tlg->ns * 1e-9 * per,
+            (double)rp->truth_ns * 1e-9 * per, (user_s + sys_s) * per);
+}
+
+/* Open the ground-truth log file: 0, or -1 after a message naming it. */
+static int open_truth(const sim_opts *o, robotplant *rp, FILE **fp)
+{
+    *fp = fopen(o->truth, "w");
+    if (!*fp) {
+        fprintf(stderr, "%s: --truth %s: %s\n", o->who, o->truth, strerror(errno));
+        return -1;
+    }
+    int rc = robotplant_truth_open(rp, *fp, o->truth_ms);
+    if (rc != 0) {
+        fprintf(stderr, "%s: --truth %s: %s\n", o->who, o->truth, robotplant_strerror(rc));
+        fclose(*fp);
+        *fp = NULL;
+        (void)unlink(o->truth); /* nothing half-written */
+        return -1;
+    }
+    return 0;
+}
+
+static int sim_run(sim_opts *o)
+{
+    /* 40 kB of device memory and the robot: not on the stack */
+    static plcsim ps;
     static benchplant bp;
+    static robotplant rp;
     fxil_program *prog = NULL;
+    facade *fac = NULL;
+    robotcfg rcfg;
+    int rp_live = 0;
+    FILE *truth_fp = NULL;
     benchplant_config bcfg;
     plcsim_plant plant;
     plcsim_logic logic;
-    plcsim_config pcfg;
-    mbs_config mcfg;
+    timed_logic tlg = {NULL, 0};
     mbs_server *srv = NULL;
     mbs_hooks hooks;
     char err[512];
     char path[PATH_MAX], shown[PATH_MAX];
-    const char *listen = NULL, *program = NULL, *from = "";
+    const char *from = "";
     int exit_code = CLI_EXIT_FAIL;
     struct sigaction sa;
     sigset_t block, waitmask;
     int blocked = 0, rc;
 
-    plcsim_config_default(&pcfg);
-    mbs_config_default(&mcfg);
-    mcfg.listen_uri = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        unsigned long n;
-        int r;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            plc_usage(stdout);
-            return CLI_EXIT_OK;
-        } else if (!strcmp(a, "--rtu-pty")) {
-            mcfg.rtu_pty = 1;
-        } else if (!strcmp(a, "--realtime")) {
-            pcfg.realtime = 1;
-        } else if (!strcmp(a, "--no-fc17")) {
-            mcfg.no_fc17 = 1;
-        } else if ((r = opt_value(argc, argv, &i, "--listen", &v)) != 0) {
-            char host[256];
-            uint16_t port;
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (mbs_parse_tcp_uri(v, host, sizeof host, &port, err, sizeof err) != 0) {
-                fprintf(stderr, "crossclimb sim plc: --listen %s\n", err);
-                return CLI_EXIT_USAGE;
-            }
-            listen = v;
-        } else if ((r = opt_value(argc, argv, &i, "--program", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (!*v) {
-                fprintf(stderr, "crossclimb sim plc: --program needs a file\n");
-                return CLI_EXIT_USAGE;
-            }
-            program = v;
-        } else if ((r = opt_value(argc, argv, &i, "--pty-link", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (!*v) {
-                fprintf(stderr, "crossclimb sim plc: --pty-link needs a path\n");
-                return CLI_EXIT_USAGE;
-            }
-            mcfg.pty_link = v;
-            mcfg.rtu_pty = 1;
-        } else if ((r = opt_value(argc, argv, &i, "--slave", &v)) != 0) {
-            if (r < 0 || parse_uint("--slave", v, 1, 247, &n)) return CLI_EXIT_USAGE;
-            mcfg.slave = (int)n;
-        } else if ((r = opt_value(argc, argv, &i, "--scan-ms", &v)) != 0) {
-            if (r < 0 || parse_uint("--scan-ms", v, 1, PLCSIM_SCAN_MS_MAX, &n))
-                return CLI_EXIT_USAGE;
-            pcfg.scan_ms = (uint32_t)n;
-        } else if ((r = opt_value(argc, argv, &i, "--idle", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (!strcmp(v, "realtime")) {
-                pcfg.idle = PLCSIM_IDLE_REALTIME;
-            } else if (!strcmp(v, "frozen")) {
-                pcfg.idle = PLCSIM_IDLE_FROZEN;
-            } else {
-                fprintf(stderr, "crossclimb sim plc: --idle '%s': must be realtime or frozen\n", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((r = opt_value(argc, argv, &i, "--drop-reply", &v)) != 0) {
-            if (r < 0 || parse_uint("--drop-reply", v, 1, 0xFFFFFFFFul, &n)) return CLI_EXIT_USAGE;
-            mcfg.drop_reply = (unsigned)n;
-        } else if ((r = opt_value(argc, argv, &i, "--silent-after", &v)) != 0) {
-            if (r < 0 || parse_uint("--silent-after", v, 1, 0xFFFFFFFFul, &n))
-                return CLI_EXIT_USAGE;
-            mcfg.silent_after = (unsigned)n;
-        } else {
-            fprintf(stderr, "crossclimb sim plc: unknown argument '%s' (see --help)\n", a);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    /* TCP unless only the pty was asked for: two sims with --rtu-pty must
-     * not fight over port 1502. */
-    if (listen) mcfg.listen_uri = listen;
-    else if (!mcfg.rtu_pty) mcfg.listen_uri = MBS_DEFAULT_LISTEN;
-
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     /* The program first: a PLC whose program does not pass the check never
      * goes to RUN, and nothing listens. */
-    if (find_program(program, path, sizeof path, &from) != 0) return CLI_EXIT_FAIL;
+    if (find_program(o->who, o->program, path, sizeof path, &from) != 0) return CLI_EXIT_FAIL;
     err[0] = '\0';
     rc = fxil_load_file(path, &prog, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "crossclimb sim plc: %s%s\n", err[0] ? err : fxil_strerror(rc), from);
+        fprintf(stderr, "%s: %s%s\n", o->who, err[0] ? err : fxil_strerror(rc), from);
         return CLI_EXIT_FAIL;
     }
     if (!realpath(path, shown)) (void)copy_path(shown, sizeof shown, path);
+
+    if (o->robot) {
+        /* The loaders' messages name file, line (and column): print them as they are. */
+        err[0] = '\0';
+        rc = facade_load_file(o->facade, &fac, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : facade_strerror(rc));
+            goto out;
+        }
+        if (o->robot_ini) {
+            err[0] = '\0';
+            rc = robotcfg_load_file(o->robot_ini, &rcfg, err, sizeof err);
+            if (rc != 0) {
+                fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : robotcfg_strerror(rc));
+                goto out;
+            }
+        } else {
+            robotcfg_defaults(&rcfg);
+        }
+        if (o->step_us) rcfg.step_us = o->step_us;
+        err[0] = '\0';
+        rc = robotplant_init(&rp, &rcfg, fac, o->seed, prog, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s: the robot cannot start there: %s\n", o->who, o->facade,
+                    err[0] ? err : robotplant_strerror(rc));
+            goto out;
+        }
+        rp_live = 1;
+        robotplant_on_fall(&rp, report_fall, (void *)o->who);
+        plant = robotplant_plant(&rp);
+        tlg.prog = prog;
+        logic.self = &tlg;
+        logic.scan = timed_scan;
+    } else {
+        benchplant_config_default(&bcfg);
+        rc = benchplant_init(&bp, &bcfg, prog);
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s\n", o->who, benchplant_strerror(rc));
+            goto out;
+        }
+        plant = benchplant_plant(&bp);
+        logic.self = prog;
+        logic.scan = fxil_scan;
+    }
 
     /* SIGINT/SIGTERM only set a flag; they stay blocked except while the loop
      * sleeps in pselect, so a signal can never slip in before the sleep. */
@@ -310,79 +557,131 @@ static int sim_plc(int argc, char **argv)
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGTERM);
 
-    benchplant_config_default(&bcfg);
-    rc = benchplant_init(&bp, &bcfg, prog);
-    if (rc != 0) {
-        fprintf(stderr, "crossclimb sim plc: %s\n", benchplant_strerror(rc));
-        goto out;
-    }
-    plant = benchplant_plant(&bp);
-    logic.self = prog;
-    logic.scan = fxil_scan;
-    if (plcsim_init(&ps, &pcfg, logic, &plant) != 0) {
-        fprintf(stderr, "crossclimb sim plc: bad PLC configuration\n");
+    if (plcsim_init(&ps, &o->pcfg, logic, &plant) != 0) {
+        fprintf(stderr, "%s: bad PLC configuration\n", o->who);
         goto out;
     }
     hooks = plcsim_hooks(&ps);
-    rc = mbs_server_open(&srv, &ps.mem, &mcfg, &hooks, err, sizeof err);
+    rc = mbs_server_open(&srv, &ps.mem, &o->mcfg, &hooks, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "crossclimb sim plc: %s\n", err[0] ? err : mbs_strerror(rc));
+        fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : mbs_strerror(rc));
         exit_code = rc == MBS_EURI ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
         goto out;
     }
+    /* The truth log last: a run that cannot start leaves no log behind. */
+    if (o->robot && o->truth && open_truth(o, &rp, &truth_fp) != 0) goto out;
     rc = plcsim_start(&ps, plcsim_mono_ns());
     if (rc != 0) {
-        fprintf(stderr, "crossclimb sim plc: %s\n", plcsim_strerror(rc));
+        fprintf(stderr, "%s: %s\n", o->who, plcsim_strerror(rc));
         goto out;
     }
     if (mbs_server_tcp_uri(srv)) printf("listening on %s\n", mbs_server_tcp_uri(srv));
     if (mbs_server_pty_path(srv)) printf("rtu pty %s\n", mbs_server_pty_path(srv));
-    if (mcfg.pty_link) printf("pty link %s\n", mcfg.pty_link);
+    if (o->mcfg.pty_link) printf("pty link %s\n", o->mcfg.pty_link);
     printf("program %s (%u steps)%s\n", shown, fxil_steps(prog), from);
-    printf("ready (slave %d, scan %u ms, time %s, bench plant)\n", mcfg.slave,
-           (unsigned)pcfg.scan_ms,
-           pcfg.realtime ? "realtime"
-           : pcfg.idle == PLCSIM_IDLE_FROZEN ? "by exchange, frozen when idle"
-                                             : "by exchange, realtime when idle");
+    const char *timing = o->pcfg.realtime ? "realtime"
+                         : o->pcfg.idle == PLCSIM_IDLE_FROZEN ? "by exchange, frozen when idle"
+                                                              : "by exchange, realtime when idle";
+    if (o->robot) {
+        double car[2];
+        phys_carriage_m(&rp.rs.phys, car);
+        if (!realpath(o->facade, path)) (void)copy_path(path, sizeof path, o->facade);
+        printf("facade %s (%s, %u x %u cells of %u mm, start %.0f %.0f mm)\n", path, fac->name,
+               (unsigned)fac->cols, (unsigned)fac->rows, (unsigned)fac->cell_mm, car[0] * 1e3,
+               car[1] * 1e3);
+        if (o->robot_ini && !realpath(o->robot_ini, path))
+            (void)copy_path(path, sizeof path, o->robot_ini);
+        printf("robot %s (%.1f kg, step %u us)\n", o->robot_ini ? path : "built-in defaults",
+               phys_mass_kg(&rp.rs.phys), (unsigned)rcfg.step_us);
+        if (o->truth) {
+            if (o->truth_ms)
+                printf("truth %s (a state line every %u ms)\n", o->truth, (unsigned)o->truth_ms);
+            else
+                printf("truth %s (state lines at a fall and at the end)\n", o->truth);
+        }
+        printf("ready (slave %d, scan %u ms, time %s, robot on %s, seed %llu)\n", o->mcfg.slave,
+               (unsigned)o->pcfg.scan_ms, timing, fac->name, (unsigned long long)o->seed);
+    } else {
+        printf("ready (slave %d, scan %u ms, time %s, bench plant)\n", o->mcfg.slave,
+               (unsigned)o->pcfg.scan_ms, timing);
+    }
     fflush(stdout);
 
     rc = plcsim_serve(&ps, srv, &sim_stop, blocked ? &waitmask : NULL);
     if (rc != 0) {
-        fprintf(stderr, "crossclimb sim plc: %s\n", plcsim_strerror(rc));
+        fprintf(stderr, "%s: %s\n", o->who, plcsim_strerror(rc));
         goto out;
     }
     const mbs_stats *st = mbs_server_stats(srv);
     fprintf(stderr,
-            "crossclimb sim plc: stopped at virtual time %llu ms: %llu requests, "
+            "%s: stopped at virtual time %llu ms: %llu requests, "
             "%llu command writes, %llu exceptions, %llu bad frames, %llu for other slaves, "
             "%llu scans\n",
-            (unsigned long long)ps.now_ms, (unsigned long long)st->requests,
+            o->who, (unsigned long long)ps.now_ms, (unsigned long long)st->requests,
             (unsigned long long)st->cmd_writes, (unsigned long long)st->exceptions,
             (unsigned long long)st->bad_frames, (unsigned long long)st->foreign,
             (unsigned long long)ps.scans);
     exit_code = CLI_EXIT_OK;
+    if (o->robot) {
+        robot_summary(o, &ps, &rp, &tlg);
+        if (truth_fp) {
+            rc = robotplant_finish(&rp);
+            if (fclose(truth_fp) != 0 && rc == 0) rc = ROBOTPLANT_ETRUTH;
+            truth_fp = NULL;
+            if (rc != 0) {
+                fprintf(stderr, "%s: --truth %s: %s\n", o->who, o->truth,
+                        robotplant_strerror(rc));
+                exit_code = CLI_EXIT_FAIL;
+            }
+        }
+        /* a fall is what a test must not miss: it decides the status */
+        if (robotplant_fallen(&rp)) exit_code = SIM_EXIT_FALL;
+    }
 out:
     mbs_server_close(srv);
+    if (rp_live) robotplant_free(&rp); /* before the file: it may still end the log */
+    if (truth_fp) { /* a run that never got going: no log */
+        fclose(truth_fp);
+        (void)unlink(o->truth);
+    }
+    facade_free(fac);
     fxil_free(prog);
     if (blocked) sigprocmask(SIG_UNBLOCK, &block, NULL);
     return exit_code;
 }
 
+/* Defaults shared by both simulators. */
+static void opts_default(sim_opts *o, int robot)
+{
+    memset(o, 0, sizeof *o);
+    o->robot = robot;
+    o->who = robot ? "crossclimb sim" : "crossclimb sim plc";
+    plcsim_config_default(&o->pcfg);
+    mbs_config_default(&o->mcfg);
+    o->mcfg.listen_uri = NULL;
+    o->seed = 1;
+    o->truth_ms = ROBOTPLANT_TRUTH_MS_DEFAULT;
+}
+
 int cmd_sim(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "crossclimb sim: which simulator? Only 'plc' exists for now "
-                        "(the robot simulator comes next).\n");
-        sim_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    sim_opts o;
+    int robot = !(argc >= 2 && !strcmp(argv[1], "plc"));
+    if (argc >= 2 && robot && !strcmp(argv[1], "help")) {
         sim_usage(stdout);
         return CLI_EXIT_OK;
     }
-    if (!strcmp(argv[1], "plc")) return sim_plc(argc - 1, argv + 1);
-    fprintf(stderr, "crossclimb sim: '%s' is not a simulator; only 'plc' exists for now\n",
-            argv[1]);
-    sim_usage(stderr);
-    return CLI_EXIT_USAGE;
+    if (argc >= 2 && robot && argv[1][0] != '-') {
+        fprintf(stderr, "crossclimb sim: '%s' is not a simulator or an option; "
+                        "'crossclimb sim --facade FILE' runs the robot, "
+                        "'crossclimb sim plc' the PLC on a bench\n",
+                argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    opts_default(&o, robot);
+    /* sim plc: its own argv[0] is "plc" */
+    int r = robot ? parse_opts(argc, argv, &o) : parse_opts(argc - 1, argv + 1, &o);
+    if (r > 0) return CLI_EXIT_OK;
+    if (r < 0) return CLI_EXIT_USAGE;
+    return sim_run(&o);
 }
