@@ -13,6 +13,7 @@ struct truthlog {
     int fall_written;
     size_t ncells;
     uint8_t *seen; /* cleaned cells already reported */
+    uint64_t seen_n; /* how many of them: the scan is skipped while cleaned_n equals it */
 };
 
 const char *truthlog_strerror(int code)
@@ -145,9 +146,12 @@ int truthlog_state(truthlog *tl, const phys_state *ps)
     /* the cells cleaned since the last state line, as [col, row] (row 0 = bottom) */
     json_object *fresh = json_object_new_array();
     uint32_t cols = ps->fac->cols;
-    for (size_t i = 0; i < tl->ncells; i++) {
+    /* Cells are only ever added to the cleaned map, so an unchanged count
+     * means nothing new: skip the scan of every cell (most state lines). */
+    for (size_t i = 0; tl->seen_n != ps->cleaned_n && i < tl->ncells; i++) {
         if (!ps->cleaned[i] || tl->seen[i]) continue;
         tl->seen[i] = 1;
+        tl->seen_n++;
         json_object *cell = json_object_new_array();
         json_object_array_add(cell, json_object_new_int((int)(i % cols)));
         json_object_array_add(cell, json_object_new_int((int)(i / cols)));
