@@ -18,7 +18,7 @@ typedef struct {
 
 static const cli_command commands[] = {
     {"demo", cmd_demo, "run the main job against the built-in simulated PLC"},
-    {"sim", cmd_sim, "run the simulated FX PLC (sim plc)"},
+    {"sim", cmd_sim, "the simulated robot under the PLC program (sim --facade F), or the PLC alone (sim plc)"},
     {"plc", cmd_plc, "commissioning: ports, get, set, monitor against a PLC link"},
     {"fusion", cmd_fusion, "perception model: check reference cases"},
 };
