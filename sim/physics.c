@@ -3,7 +3,8 @@
  *
  * Order inside a step (dt <= 1 ms): legs, cylinders (frame kinematics),
  * vacuum (manifolds, then cups), water, brush coverage, then the holding
- * check on the new state.  Each part reads the valve image ps->y and the
+ * check on the new state.  Each part reads the valves as they are
+ * (phys_valves: the PLC's image ps->y with stuck-valve faults) and the
  * environment ps->env.  The equations and their derivations are in
  * docs/simulator.md; the comments here say which one is which.
  */
@@ -285,6 +286,11 @@ void phys_set_outputs(phys_state *ps, uint16_t y)
     ps->y = y;
 }
 
+uint16_t phys_valves(const phys_state *ps)
+{
+    return (uint16_t)((ps->y | ps->env.y_stuck_on) & ~ps->env.y_stuck_off);
+}
+
 /* ---------------------------------------------------------------- legs */
 
 static double group_force_n(const phys_state *ps, phys_group g)
@@ -304,7 +310,7 @@ static void legs_step(phys_state *ps, double dt_s, double pf)
         uint16_t mask = (uint16_t)(g == PHYS_GROUP_A ? CC_Y_A_DOWN : CC_Y_B_DOWN);
         int was_down = ps->leg_ext_m[g] >= c->leg_stroke_m;
         int held = 0;
-        if (ps->y & mask) {
+        if (phys_valves(ps) & mask) {
             ps->leg_ext_m[g] += c->leg_stroke_m / c->leg_down_s * pf * dt_s;
             if (ps->leg_ext_m[g] > c->leg_stroke_m) ps->leg_ext_m[g] = c->leg_stroke_m;
         } else if (was_down && group_force_n(ps, (phys_group)g) >
@@ -368,7 +374,8 @@ static void cylinders_step(phys_state *ps, double dt_s, double pf)
     static const uint16_t plus[PHYS_CYL_COUNT] = {CC_Y_X_PLUS, CC_Y_Y_PLUS};
     static const uint16_t minus[PHYS_CYL_COUNT] = {CC_Y_X_MINUS, CC_Y_Y_MINUS};
     for (int a = 0; a < PHYS_CYL_COUNT; a++) {
-        int up = (ps->y & plus[a]) != 0, dn = (ps->y & minus[a]) != 0;
+        uint16_t y = phys_valves(ps);
+        int up = (y & plus[a]) != 0, dn = (y & minus[a]) != 0;
         int cmd = up && !dn ? 1 : dn && !up ? -1 : 0;
         ps->cyl_vel_m_s[a] = 0.0;
         ps->cyl_stall[a] = PHYS_STALL_NONE;
@@ -473,8 +480,9 @@ static void vacuum_step(phys_state *ps, double dt_s)
     for (int g = 0; g < PHYS_GROUP_COUNT; g++) {
         uint16_t vac_mask = (uint16_t)(g == PHYS_GROUP_A ? CC_Y_A_VAC : CC_Y_B_VAC);
         uint16_t blow_mask = (uint16_t)(g == PHYS_GROUP_A ? CC_Y_A_BLOW : CC_Y_B_BLOW);
-        int blow = (ps->y & blow_mask) != 0;
-        double src = (ps->y & vac_mask) && !blow ? c->vac_nominal_pa * ej : 0.0;
+        uint16_t y = phys_valves(ps);
+        int blow = (y & blow_mask) != 0;
+        double src = (y & vac_mask) && !blow ? c->vac_nominal_pa * ej : 0.0;
         /* blow-off pressurises the manifold; with the ejector off it vents */
         double pm = src > 0.0 ? manifold_pa(ps, (phys_group)g, src) : 0.0;
         ps->manifold_pa[g] = pm;
@@ -514,7 +522,7 @@ static void vacuum_step(phys_state *ps, double dt_s)
 static void water_step(phys_state *ps, double dt_s)
 {
     const robotcfg *c = ps->cfg;
-    if ((ps->y & CC_Y_SPRAY) && ps->water_kg > 0.0) {
+    if ((phys_valves(ps) & CC_Y_SPRAY) && ps->water_kg > 0.0) {
         ps->water_kg -= c->drain_kg_s * dt_s;
         if (ps->water_kg < 0.0) ps->water_kg = 0.0;
         ps->wet_left_s = c->wet_dry_s; /* sprayed now: wet, drying starts when it stops */
@@ -559,7 +567,8 @@ static void brush_step(phys_state *ps)
     int moved = car[0] != ps->carriage_prev_m[0] || car[1] != ps->carriage_prev_m[1];
     ps->carriage_prev_m[0] = car[0];
     ps->carriage_prev_m[1] = car[1];
-    int on = (ps->y & CC_Y_BRUSH) && (ps->y & CC_Y_SPRAY) && ps->water_kg > 0.0;
+    uint16_t y = phys_valves(ps);
+    int on = (y & CC_Y_BRUSH) && (y & CC_Y_SPRAY) && ps->water_kg > 0.0;
     if (!on) {
         ps->brush_marked = 0;
         return;
@@ -738,7 +747,7 @@ void phys_evaluate(const phys_state *ps, phys_holding *h)
                     Fw * c->wind_shear_frac * ps->wind_dir[1]};
     double S[2] = {Sw[0], Sw[1] - W};
     double Pw = Fw * c->wind_pull_frac;
-    double Pb = (ps->y & CC_Y_BRUSH) ? c->brush_reaction_n : 0.0;
+    double Pb = (phys_valves(ps) & CC_Y_BRUSH) ? c->brush_reaction_n : 0.0;
     double cog[2], car[2];
     cog_m(ps, cog);
     phys_carriage_m(ps, car);

@@ -88,6 +88,11 @@ typedef struct {
     int enable_key;      /* X22 */
     int cyl_jammed[PHYS_CYL_COUNT];      /* fault: cylinder stalls */
     double cup_leak_per_s[PHYS_CUPS];    /* fault: extra leak per cup */
+    uint16_t y_stuck_on;                 /* fault: these valves (CC_Y_* bits) stay energised
+                                            whatever the PLC drives */
+    uint16_t y_stuck_off;                /* fault: these valves stay off (wins over y_stuck_on) */
+    int camera_blackout;                 /* fault: the camera (sim/camera.h) gives black frames
+                                            and reports itself offline; the physics ignores it */
 } phys_env;
 
 /* The holding check of one moment: the margins and what they were made of. */
@@ -211,6 +216,14 @@ void phys_free(phys_state *ps);
 
 /** phys_set_outputs: the valve image Y0-Y17 (CC_Y_* bits) from now on. */
 void phys_set_outputs(phys_state *ps, uint16_t y);
+
+/**
+ * phys_valves: the valves as they actually are: the PLC's image ps->y with
+ * the stuck-valve faults applied, (y | env.y_stuck_on) & ~env.y_stuck_off.
+ * Every part of the step reads this, never ps->y, so a stuck valve ignores
+ * what the PLC drives.
+ */
+uint16_t phys_valves(const phys_state *ps);
 
 /**
  * phys_step: advance by dt_us (1..cfg->step_us; larger values are split).

@@ -61,10 +61,21 @@ double robotsim_rng_gauss(robotsim_rng *r)
 
 /* ----------------------------------------------------------------- time */
 
+/* An injected gust (fault hook): a 1 - cos bump of fault_gust_peak_m_s over
+ * [start, start + len), evaluated at t_us (the end of the step, as the
+ * random gusts are). */
+static double fault_gust_m_s(const robotsim *rs, uint64_t t_us)
+{
+    uint64_t start = rs->fault_gust_start_us, len = rs->fault_gust_len_us;
+    if (len == 0 || t_us <= start || t_us - start >= len) return 0.0;
+    double phase = (double)(t_us - start) / (double)len;
+    return rs->fault_gust_peak_m_s * 0.5 * (1.0 - cos(2.0 * PI * phase));
+}
+
 /* Gusts: arrivals at gust_rate_per_s (Bernoulli per step, rate*dt), each a
  * 1 - cos bump of gust_s with a peak of 0.5..1.5 x gust_m_s, added to the
- * steady wind. */
-static void gust_step(robotsim *rs, double dt_s)
+ * steady wind (and the injected gust, if any). */
+static void gust_step(robotsim *rs, double dt_s, uint64_t t_end_us)
 {
     const robotcfg *c = rs->phys.cfg;
     double gust = 0.0;
@@ -79,6 +90,7 @@ static void gust_step(robotsim *rs, double dt_s)
     }
     if (rs->gust_elapsed_s >= 0.0)
         gust = rs->gust_peak_m_s * 0.5 * (1.0 - cos(2.0 * PI * rs->gust_elapsed_s / c->gust_s));
+    if (rs->fault_gust_len_us) gust += fault_gust_m_s(rs, t_end_us);
     rs->phys.env.wind_m_s = rs->wind_steady_m_s + gust;
 }
 
@@ -88,22 +100,35 @@ void robotsim_advance_to_us(robotsim *rs, uint64_t t_us)
     while (rs->phys.t_us < t_us) {
         uint64_t left = t_us - rs->phys.t_us;
         uint32_t dt = left < step ? (uint32_t)left : step;
-        gust_step(rs, dt * 1e-6);
+        gust_step(rs, dt * 1e-6, rs->phys.t_us + dt);
         phys_step(&rs->phys, dt);
     }
 }
 
 /* -------------------------------------------------------------- sensors */
 
-/* value + noise, quantised to q, as a register (0..65534; 0xFFFF is "none"). */
-static uint16_t reading(robotsim *rs, double value, double noise_sd, double q, double unit)
+/* A value in SI units as a register of `unit` (0..65534; 0xFFFF is "none"). */
+static uint16_t to_register(double v, double unit)
 {
-    double v = value + noise_sd * robotsim_rng_gauss(&rs->rng_sensor);
-    if (q > 0.0) v = floor(v / q + 0.5) * q;
     v = floor(v / unit + 0.5);
     if (!(v > 0.0)) return 0;
     if (v > 65534.0) return 65534;
     return (uint16_t)v;
+}
+
+/* value + noise, quantised to q, as a register.  An analog fault on the
+ * channel (an_fault[ch]) adds its offset and noise, or replaces the reading
+ * by its stuck value; the noise is drawn in every case, so a fault on one
+ * channel never changes the noise of another. */
+static uint16_t reading(robotsim *rs, int ch, double value, double noise_sd, double q, double unit)
+{
+    const robotsim_sensor_fault *f = &rs->an_fault[ch];
+    if (f->noise_sd > 0.0) noise_sd = sqrt(noise_sd * noise_sd + f->noise_sd * f->noise_sd);
+    double v = value + noise_sd * robotsim_rng_gauss(&rs->rng_sensor);
+    if (f->offset != 0.0) v += f->offset;
+    if (f->stuck) return to_register(f->stuck_value, unit);
+    if (q > 0.0) v = floor(v / q + 0.5) * q;
+    return to_register(v, unit);
 }
 
 void robotsim_sample(robotsim *rs)
@@ -113,22 +138,28 @@ void robotsim_sample(robotsim *rs)
     /* cup vacuum: Pa in, 0.1 kPa (100 Pa) registers out */
     for (int i = 0; i < PHYS_CUPS; i++)
         rs->analog[ROBOTSIM_AN_CUP0 + i] =
-            reading(rs, ps->vac_pa[i] + rs->vac_offset_pa[i], c->vac_noise_pa, c->vac_quant_pa,
-                    100.0);
+            reading(rs, ROBOTSIM_AN_CUP0 + i, ps->vac_pa[i] + rs->vac_offset_pa[i],
+                    c->vac_noise_pa, c->vac_quant_pa, 100.0);
     for (int d = 0; d < FACADE_DIR_COUNT; d++) {
+        int ch = ROBOTSIM_AN_PROX0 + d;
         double m = phys_prox_m(ps, (facade_dir)d, c->prox_max_m);
         int drop = robotsim_rng_uniform(&rs->rng_sensor) < c->prox_dropout;
-        uint16_t v = reading(rs, m, c->prox_noise_m, c->prox_quant_m, 1e-3);
-        rs->analog[ROBOTSIM_AN_PROX0 + d] = (m < 0.0 || drop) ? ROBOTSIM_NO_VALUE : v;
+        uint16_t v = reading(rs, ch, m, c->prox_noise_m, c->prox_quant_m, 1e-3);
+        /* a stuck sensor keeps answering its value: no dropout, no "no echo" */
+        rs->analog[ch] = rs->an_fault[ch].stuck ? v
+                         : (m < 0.0 || drop)    ? ROBOTSIM_NO_VALUE
+                                                : v;
     }
-    rs->analog[ROBOTSIM_AN_TETHER] = reading(rs, ps->env.tether_n, c->tether_noise_n, 0.0, 1.0);
+    rs->analog[ROBOTSIM_AN_TETHER] =
+        reading(rs, ROBOTSIM_AN_TETHER, ps->env.tether_n, c->tether_noise_n, 0.0, 1.0);
     rs->analog[ROBOTSIM_AN_SUPPLY] =
-        reading(rs, ps->env.supply_pa, c->supply_noise_pa, 0.0, 1e3);
+        reading(rs, ROBOTSIM_AN_SUPPLY, ps->env.supply_pa, c->supply_noise_pa, 0.0, 1e3);
     for (int a = 0; a < PHYS_CYL_COUNT; a++)
         rs->analog[ROBOTSIM_AN_POS_X + a] =
-            c->position_sensors ? reading(rs, ps->cyl_pos_m[a], c->pos_noise_m, 0.0, 1e-3)
-                                : ROBOTSIM_NO_VALUE;
-    rs->x_bits = phys_inputs(ps);
+            c->position_sensors
+                ? reading(rs, ROBOTSIM_AN_POS_X + a, ps->cyl_pos_m[a], c->pos_noise_m, 0.0, 1e-3)
+                : ROBOTSIM_NO_VALUE;
+    rs->x_bits = (phys_inputs(ps) | rs->x_stuck_on) & ~rs->x_stuck_off;
     rs->samples++;
 }
 

@@ -62,6 +62,17 @@ double robotsim_rng_uniform(robotsim_rng *r);
  *  minus 6: no libm, identical on every platform; |value| <= 6). */
 double robotsim_rng_gauss(robotsim_rng *r);
 
+/* A fault on one analog channel (sim/faults.h sets these; all zero = a
+ * healthy sensor).  Values in the channel's SI unit: Pa for the cup
+ * transducers and the supply, m for proximity and position, N for the
+ * tether. */
+typedef struct {
+    int stuck;           /* 1: reads stuck_value whatever the truth (no noise, no dropout) */
+    double stuck_value;  /* the value it is stuck at */
+    double offset;       /* added to the truth (on top of the calibration offset) */
+    double noise_sd;     /* extra noise, standard deviation (adds in quadrature) */
+} robotsim_sensor_fault;
+
 typedef struct robotsim {
     phys_state phys;                     /* the physics (its env is the world) */
     uint64_t seed;
@@ -76,6 +87,13 @@ typedef struct robotsim {
     double gust_elapsed_s;               /* time into the current gust; < 0: none */
     double gust_peak_m_s;                /* its peak */
     uint64_t samples;                    /* sensor readings taken */
+    /* fault hooks (sim/faults.h); zero = healthy */
+    robotsim_sensor_fault an_fault[ROBOTSIM_ANALOG_N]; /* per analog channel */
+    uint32_t x_stuck_on;                 /* inputs (bit n = X octal n) reading 1 whatever the truth */
+    uint32_t x_stuck_off;                /* inputs reading 0 (a dead switch); wins over x_stuck_on */
+    double fault_gust_peak_m_s;          /* an injected gust: 1 - cos bump of this peak, added */
+    uint64_t fault_gust_start_us;        /*   to the wind from start for len; len 0 = none */
+    uint64_t fault_gust_len_us;
 } robotsim;
 
 /**
