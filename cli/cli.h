@@ -14,15 +14,67 @@ int cmd_plc_program(int argc, char **argv); /* cli/cmd_plc_program.c: plc progra
 int cmd_sim(int argc, char **argv);    /* cli/cmd_sim.c: the simulated PLC / robot */
 int cmd_fusion(int argc, char **argv); /* cli/cmd_fusion.c: the perception model */
 int cmd_fusion_train(int argc, char **argv); /* cli/cmd_fusion_train.c: fusion train */
+int cmd_fusion_dataset(int argc, char **argv); /* cli/cmd_fusion_data.c: fusion dataset */
+int cmd_fusion_eval(int argc, char **argv);    /* cli/cmd_fusion_data.c: fusion eval */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c: the main job on the default sim */
+int cmd_run(int argc, char **argv);    /* cli/cmd_run.c: the cleaning mission against a PLC */
 
 #include <stdio.h>
 
+#include "controller/runlog.h"
 #include "plc_bridge/image.h"
 #include "plc_bridge/link.h"
 
 /** cli_print_status: the status block st, with the link's state, as text on f. */
 void cli_print_status(FILE *f, const cc_status *st, const cc_link *l);
+
+/* The mission loop shared by `run` and `demo` (cli/cmd_run.c). */
+struct cli_run_out;
+
+typedef struct cli_run_opts {
+    const char *prog;          /* "run" / "demo": message prefix */
+    const char *plc_uri, *facade_path, *robot_path, *log_path, *state_path;
+    int have_region, have_start;
+    double region_mm[4], start_mm[2];
+    int fresh_state;           /* ignore an existing state file */
+    int headless;              /* no prompts */
+    int operator_input;        /* read operator commands from stdin */
+    int auto_ack_startup;      /* acknowledge the start-up HOLD (demo only; any other HOLD ends the run) */
+    int quiet_steps;           /* no line per half-step */
+    double progress_s;        /* progress line period, PLC seconds (0: none) */
+    unsigned status_every;     /* status record period, cycles (0: none) */
+    double max_sim_s;          /* give up after this much PLC time (0: never) */
+    unsigned link_lost_cycles; /* give up after this many failed exchanges in a row (0: never) */
+    FILE *out;                 /* progress lines (default stdout) */
+    /* called after the loop, before the end record: may replace the
+     * summary (the demo puts the simulator's truth there); 0 or -1 */
+    int (*finish)(void *user, struct cli_run_out *res);
+    void *finish_user;
+} cli_run_opts;
+
+typedef struct cli_run_out {
+    char outcome[24];
+    runlog_summary summary;    /* the controller's own word */
+    int exit_code;
+    uint8_t *plan_map;         /* cells the plan sweeps (cols x rows, row 0 bottom); free with cli_run_out_free */
+    uint32_t cols, rows, cell_mm;
+    double region_mm[4];
+    size_t planned_cells, region_cells;
+} cli_run_out;
+
+/**
+ * cli_run_mission: open the link, run the mission to its end (or the
+ * operator's quit, a limit, a lost link), write the log; *res receives the
+ * summary.  Returns the exit status (0 only for a completed mission).
+ */
+int cli_run_mission(const cli_run_opts *o, cli_run_out *res);
+
+/** cli_run_out_free: release what cli_run_mission() left in *res. */
+void cli_run_out_free(cli_run_out *res);
+
+/** cli_parse_pair / cli_parse_region: "X,Y" / "X0,Y0,X1,Y1" (mm).  Return 0 or -1. */
+int cli_parse_pair(const char *s, double out[2]);
+int cli_parse_region(const char *s, double out[4]);
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1

@@ -17,7 +17,8 @@ typedef struct {
 } cli_command;
 
 static const cli_command commands[] = {
-    {"demo", cmd_demo, "run the main job against the built-in simulated PLC"},
+    {"run", cmd_run, "clean a region of a facade: the mission against a PLC link"},
+    {"demo", cmd_demo, "the mission on a simulated robot, in virtual time"},
     {"sim", cmd_sim, "the simulated robot under the PLC program (sim --facade F), or the PLC alone (sim plc)"},
     {"plc", cmd_plc, "commissioning: ports, get, set, monitor against a PLC link"},
     {"fusion", cmd_fusion, "perception model: check reference cases"},

@@ -240,6 +240,26 @@ int ctl_half_to(ctl *c, hold_group lifted, const float target_mm[2])
     return from_gait(gait_request_half_to(&c->gait, &c->last, lifted, target_mm));
 }
 
+int ctl_resume_half_to(ctl *c, hold_group lifted, const float target_mm[2])
+{
+    if (!c || !c->started || !target_mm) return CTL_ESTATE;
+    if (c->sup.phase != SUP_HELD && c->sup.phase != SUP_RESETTING) return CTL_ESTATE;
+    /* The gait accepts requests only when IDLE; here it is UNKNOWN (it
+     * derives on its first update).  Make the plan on a copy that looks
+     * idle, then give the plan alone to the real gait: gait_invalidate()
+     * keeps a plan, and derive() resumes it (gait.h "Restart"). */
+    gait tmp = c->gait;
+    tmp.state = GAIT_IDLE;
+    tmp.plan_n = tmp.plan_i = 0;
+    int rc = gait_request_half_to(&tmp, &c->last, lifted, target_mm);
+    if (rc) return from_gait(rc);
+    c->gait.plan[0] = tmp.plan[0];
+    c->gait.plan_n = 1;
+    c->gait.plan_i = 0;
+    c->gait.plan_half = 0;
+    return 0;
+}
+
 void ctl_cancel(ctl *c)
 {
     if (c) gait_cancel(&c->gait);

@@ -158,6 +158,17 @@ int ctl_half_step(ctl *c, hold_group lifted, float dx_mm, float dy_mm);
 int ctl_full_step(ctl *c, hold_group first, float dx_mm, float dy_mm);
 int ctl_half_to(ctl *c, hold_group lifted, const float target_mm[2]);
 
+/**
+ * ctl_resume_half_to: after a restart (or any start), before the first AUTO
+ * command: give the gait the half-step that was in flight when the last
+ * controller stopped (lift `lifted`, cylinders to target_mm, NaN = stays), so
+ * that when it derives the robot's state from the status it finishes that
+ * half-step instead of putting a lifted group down where it happens to be.
+ * Only while HELD or RESETTING (the gait not derived yet).  Returns 0,
+ * CTL_ESTATE or the codes of ctl_half_to.
+ */
+int ctl_resume_half_to(ctl *c, hold_group lifted, const float target_mm[2]);
+
 /** ctl_cancel: drop the rest of the gait's plan (a half-step under way completes safely). */
 void ctl_cancel(ctl *c);
 

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "robot/robotcfg.h"
+
 #define PI 3.14159265358979323846
 
 const char *params_strerror(int code)
@@ -170,6 +172,41 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
         return fail(err, errlen, PARAMS_EORDER, "shift_mm %g not smaller than a stroke",
                     (double)p->shift_mm);
     return 0;
+}
+
+int params_from_robotcfg(params_robot *p, const robotcfg *rc, char *err, size_t errlen)
+{
+    if (!p || !rc) return fail(err, errlen, PARAMS_EARG, "no robot configuration");
+    params_defaults(p);
+    p->stroke_x_mm = (float)(rc->stroke_m[0] * 1e3);
+    p->stroke_y_mm = (float)(rc->stroke_m[1] * 1e3);
+    p->cup_diameter_mm = (float)(rc->cup_diameter_m * 1e3);
+    p->cup_tri_radius_mm = (float)(rc->cup_tri_radius_m * 1e3);
+    p->cup_tri_angle_deg = (float)(rc->cup_tri_angle_rad * 180.0 / PI);
+    for (unsigned g = 0; g < PARAMS_GROUPS; g++)
+        for (unsigned f = 0; f < PARAMS_FEET; f++)
+            for (unsigned k = 0; k < 2; k++) p->foot_mm[g][f][k] = (float)(rc->foot_m[g][f][k] * 1e3);
+    p->vac_nominal_kpa = (float)(rc->vac_nominal_pa * 1e-3);
+    p->vac_sealed_kpa = (float)(rc->vac_sealed_pa * 1e-3);
+    p->vac_released_kpa = (float)(rc->vac_released_pa * 1e-3);
+    /* the model counts the tank full: no level sensor tells it otherwise */
+    p->mass_kg = (float)(rc->mass_dry_kg + rc->tank_kg);
+    p->tank_kg = (float)rc->tank_kg;
+    p->com_height_mm = (float)(rc->cg_height_m * 1e3);
+    p->mu_dry = (float)rc->mu_dry[FACADE_GLASS];
+    p->mu_wet = (float)rc->mu_wet[FACADE_GLASS];
+    p->safety_factor_required = (float)rc->required_factor;
+    /* a whole stroke at the slowest speed, twice, in ticks of 10 ms */
+    double v = rc->speed_side_m_s;
+    if (rc->speed_up_m_s < v) v = rc->speed_up_m_s;
+    if (rc->speed_down_m_s < v) v = rc->speed_down_m_s;
+    double s = rc->stroke_m[0] > rc->stroke_m[1] ? rc->stroke_m[0] : rc->stroke_m[1];
+    if (v > 0.0) {
+        double need = 2.0 * s / v * 100.0;
+        if (need > (double)p->move_timeout_ticks && need < 60000.0)
+            p->move_timeout_ticks = (uint32_t)ceil(need);
+    }
+    return params_validate(p, err, errlen);
 }
 
 double params_cup_area_m2(const params_robot *p)

@@ -6,8 +6,9 @@
  * robot; the geometry (feet, cup triangle, centre-of-mass height) follows the
  * simulator's default robot (sim/robots/default.ini) so that the holding
  * model of the controller and the physics of the simulator describe the same
- * machine.  The INI robot configuration will fill this struct later; until
- * then callers change fields by hand and call params_validate().
+ * machine.  params_from_robotcfg() fills it from the INI robot configuration
+ * (robot/robotcfg.h); callers may change fields by hand and call
+ * params_validate().
  *
  * Units are in the field names: _mm, _kpa, _kg, _n, _ticks (one PLC tick =
  * 10 ms, D104), _ms.  All timing of the controller is in PLC ticks, never
@@ -96,6 +97,19 @@ typedef struct params_robot {
 
 /** params_defaults: SPEC §2's default robot with the controller's default timeouts. */
 void params_defaults(params_robot *p);
+
+struct robotcfg;
+
+/**
+ * params_from_robotcfg: the robot described by a robot configuration
+ * (robot/robotcfg.h, the INI file the simulator reads too): strokes, cup
+ * geometry, vacuum thresholds, mass with a full tank, centre-of-mass
+ * height, glass friction (the slipperiest surface a foot is put on),
+ * required safety factor; the step timeouts of params_defaults(), the move
+ * timeout raised to twice the slowest stroke when the cylinders are slower.
+ * Then params_validate() (message in err).  Returns 0 or a PARAMS_E* code.
+ */
+int params_from_robotcfg(params_robot *p, const struct robotcfg *rc, char *err, size_t errlen);
 
 /**
  * params_validate: check ranges and consistency.  On error err (may be NULL)
