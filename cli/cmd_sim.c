@@ -11,6 +11,12 @@
  *
  * Both print the same 'listening on' / 'rtu pty' / 'program' / 'ready'
  * lines, so controller/simproc.h starts either.  docs/sim-plc.md.
+ *
+ * The robot simulator also takes a fault scenario (--faults, sim/faults.h:
+ * the plant applies it with the physics, the Modbus server goes silent
+ * during link_silence) and serves camera frames next to the Modbus link
+ * (--camera, sim/camserver.h, docs/camera-channel.md) in the same select
+ * loop.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +31,10 @@
 #include "cli.h"
 #include "robot/facade.h"
 #include "robot/robotcfg.h"
+#include "plc_bridge/regmap.h"
 #include "sim/benchplant.h"
+#include "sim/camserver.h"
+#include "sim/faults.h"
 #include "sim/fxil.h"
 #include "sim/mbserver.h"
 #include "sim/plcsim.h"
@@ -60,6 +69,11 @@ typedef struct {
     uint64_t seed;       /* --seed N */
     uint32_t truth_ms;   /* --truth-ms N */
     uint32_t step_us;    /* --step-us N, 0 = the robot configuration's */
+    const char *faults;  /* --faults FILE, NULL = no fault scenario */
+    const char *camera;  /* --camera URI, NULL = no camera channel */
+    const char *dump_dir; /* --dump-frames DIR, NULL = no frame dumps */
+    uint32_t dump_every_ms; /* --dump-every-ms N */
+    int dump_every_given;
 } sim_opts;
 
 static void sim_usage(FILE *f)
@@ -85,6 +99,15 @@ static void sim_usage(FILE *f)
             "                      (default %u; 0 = only at a fall and at the end)\n"
             "  --step-us N         physics integration step, %u..%u us (default: the\n"
             "                      robot file's [sim] step_us, 1000)\n"
+            "  --faults FILE       inject the timed faults of a scenario (docs/faults-format.md;\n"
+            "                      sim/scenarios/*.txt); each start and end is a truth log line\n"
+            "\n"
+            "camera (docs/camera-channel.md):\n"
+            "  --camera URI        serve camera frames on tcp://HOST:PORT (port 0 picks a free\n"
+            "                      port; use 127.0.0.1 so nothing listens beyond loopback):\n"
+            "                      'FRAME [heading_deg]\\n' -> one binary PGM (64 x 48)\n"
+            "  --dump-frames DIR   also write the view as DIR/frame-<t_ms>.pgm ...\n"
+            "  --dump-every-ms N   ... every N ms of virtual time, 1..%u (default %u)\n"
             "\n"
             "program:\n"
             "  --program FILE      the instruction list to run.  Default: the file named by\n"
@@ -111,14 +134,16 @@ static void sim_usage(FILE *f)
             "  --silent-after N, as for 'crossclimb sim plc' (see its --help).\n"
             "\n"
             "Prints 'listening on URI', 'rtu pty PATH', 'program PATH (N steps)', 'facade\n"
-            "...', 'robot ...', 'truth ...', then 'ready (...)'.  A FALL is reported on\n"
+            "...', 'robot ...', 'truth ...', 'faults ...', 'camera on URI', 'frames ...',\n"
+            "then 'ready (...)' (which names the camera URI too).  A FALL is reported on\n"
             "stderr and in the truth log; the PLC keeps running and the sensors show the\n"
             "fallen robot (every cup 0 kPa).  SIGINT or SIGTERM stops it: exit 0, or %d\n"
-            "after a fall.  Exit 1: a bad file (file:line:col), no program, cannot listen\n"
-            "or write the truth log; exit 2: bad arguments.\n"
+            "after a fall.  Exit 1: a bad file (file:line:col), no program, cannot listen,\n"
+            "write the truth log or the frames; exit 2: bad arguments.\n"
             "See docs/sim-plc.md and docs/simulator.md.\n",
             ROBOTPLANT_TRUTH_MS_MAX, ROBOTPLANT_TRUTH_MS_DEFAULT, SIM_STEP_US_MIN,
-            SIM_STEP_US_MAX, PLCSIM_SCAN_MS_MAX, PLCSIM_SCAN_MS_DEFAULT, SIM_EXIT_FALL);
+            SIM_STEP_US_MAX, CAMSRV_DUMP_EVERY_MS_MAX, CAMSRV_DUMP_EVERY_MS_DEFAULT,
+            PLCSIM_SCAN_MS_MAX, PLCSIM_SCAN_MS_DEFAULT, SIM_EXIT_FALL);
 }
 
 static void plc_usage(FILE *f)
@@ -304,6 +329,32 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
             if (r < 0 || parse_u64(who, "--step-us", v, SIM_STEP_US_MIN, SIM_STEP_US_MAX, &n))
                 return -1;
             o->step_us = (uint32_t)n;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--faults", &v)) != 0) {
+            if (r < 0 || need_path(who, "--faults", v)) return -1;
+            o->faults = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--camera", &v)) != 0) {
+            char host[256], err[256];
+            uint16_t port;
+            if (r < 0) return -1;
+            if (camsrv_parse_uri(v, host, sizeof host, &port, err, sizeof err) != 0) {
+                fprintf(stderr, "%s: --camera %s\n", who, err);
+                return -1;
+            }
+            o->camera = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--dump-frames", &v)) != 0) {
+            if (r < 0) return -1;
+            if (!*v) {
+                fprintf(stderr, "%s: --dump-frames needs a directory\n", who);
+                return -1;
+            }
+            o->dump_dir = v;
+        } else if (o->robot &&
+                   (r = opt_value(who, argc, argv, &i, "--dump-every-ms", &v)) != 0) {
+            if (r < 0 ||
+                parse_u64(who, "--dump-every-ms", v, 1, CAMSRV_DUMP_EVERY_MS_MAX, &n))
+                return -1;
+            o->dump_every_ms = (uint32_t)n;
+            o->dump_every_given = 1;
         } else {
             fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", who, a);
             return -1;
@@ -312,6 +363,10 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
     if (o->robot && !o->facade) {
         fprintf(stderr, "%s: --facade FILE is required (e.g. sim/facades/default.txt; see "
                         "--help)\n", who);
+        return -1;
+    }
+    if (o->dump_every_given && !o->dump_dir) {
+        fprintf(stderr, "%s: --dump-every-ms needs --dump-frames DIR\n", who);
         return -1;
     }
     /* TCP unless only the pty was asked for: two sims with --rtu-pty must
@@ -440,6 +495,103 @@ static void robot_summary(const sim_opts *o, const plcsim *ps, const robotplant 
             (double)rp->truth_ns * 1e-9 * per, (user_s + sys_s) * per);
 }
 
+/*
+ * The Modbus server's view of a fault scenario: plcsim's hooks (idle time,
+ * time by exchange) plus link_silence.  While flt_link_silent says so at
+ * the PLC's virtual time, requests are read and dropped.  Time must keep
+ * running through the silence (SPEC §8) so that the PLC's watchdog trips:
+ * with idle realtime (and --realtime) it runs by the wall clock anyway; with
+ * idle frozen only requests move it, so a dropped command-block write
+ * advances it by the period hint D204 in force, as an applied one would,
+ * without applying anything.  A controller that keeps cycling therefore
+ * sees the watchdog trip after 500 ms of virtual time, and the silence end
+ * after its duration.
+ */
+typedef struct {
+    plcsim *ps;
+    mbs_hooks plc;           /* plcsim_hooks(ps) */
+    const flt_sched *faults;
+} link_glue;
+
+static void link_before(void *owner)
+{
+    link_glue *g = owner;
+    g->plc.before(g->plc.owner);
+}
+
+static void link_after(void *owner, const mbs_request_info *info)
+{
+    link_glue *g = owner;
+    g->plc.after(g->plc.owner, info);
+}
+
+static int link_silent(void *owner)
+{
+    link_glue *g = owner;
+    return flt_link_silent(g->faults, g->ps->now_ms);
+}
+
+static void link_dropped(void *owner, const mbs_request_info *info)
+{
+    link_glue *g = owner;
+    if (g->ps->cfg.realtime || g->ps->cfg.idle != PLCSIM_IDLE_FROZEN) return;
+    if (!mbs_info_touches(info, MB_TABLE_HOLDING, CC_CMD_FIRST, CC_CMD_COUNT)) return;
+    /* a STOPped PLC still keeps time; its error is already reported */
+    (void)plcsim_advance(g->ps, plcsim_period_ms(g->ps));
+}
+
+static mbs_hooks link_hooks(link_glue *g)
+{
+    mbs_hooks h = {.owner = g,
+                   .before = link_before,
+                   .after = link_after,
+                   .silent = link_silent,
+                   .dropped = link_dropped};
+    return h;
+}
+
+/* Frame dumps: after each input refresh; the first failure is reported
+ * once (dumping stops) and makes the exit status 1. */
+typedef struct {
+    const char *who;
+    camsrv *cs;
+    int failed;
+} dump_glue;
+
+static void dump_tick(void *ctx, const robotplant *rp, uint64_t now_ms)
+{
+    dump_glue *d = ctx;
+    char err[PATH_MAX + 128];
+    (void)rp;
+    if (camsrv_dump_tick(d->cs, now_ms, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: --dump-frames: %s (no more frames are written)\n", d->who, err);
+        d->failed = 1;
+    }
+}
+
+/* Load the fault scenario: 0, or -1 after the loader's file:line:col message. */
+static int load_faults(const sim_opts *o, flt_sched **out)
+{
+    char err[512];
+    err[0] = '\0';
+    int rc = flt_load_file(o->faults, out, err, sizeof err);
+    if (rc == 0) return 0;
+    fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : flt_strerror(rc));
+    return -1;
+}
+
+/* The camera's part of the exit summary. */
+static void camera_summary(const sim_opts *o, const camsrv *cs)
+{
+    const camsrv_stats *c = camsrv_stats_get(cs);
+    fprintf(stderr,
+            "%s: camera: %llu frames to %llu clients, %llu bad requests, %llu clients stalled, "
+            "%llu frames dumped, rendering %.3f ms\n",
+            o->who, (unsigned long long)c->frames, (unsigned long long)c->clients,
+            (unsigned long long)c->errors, (unsigned long long)c->stalled,
+            (unsigned long long)c->dumps, (double)c->render_ns * 1e-6);
+}
+
 /* Open the ground-truth log file: 0, or -1 after a message naming it. */
 static int open_truth(const sim_opts *o, robotplant *rp, FILE **fp)
 {
@@ -476,6 +628,12 @@ static int sim_run(sim_opts *o)
     timed_logic tlg = {NULL, 0};
     mbs_server *srv = NULL;
     mbs_hooks hooks;
+    flt_sched *faults = NULL;
+    link_glue lglue;
+    camsrv *cam = NULL;
+    camsrv_config ccfg;
+    dump_glue dglue = {o->who, NULL, 0};
+    plcsim_channel chan = {NULL, NULL, NULL};
     char err[512];
     char path[PATH_MAX], shown[PATH_MAX];
     const char *from = "";
@@ -525,6 +683,15 @@ static int sim_run(sim_opts *o)
         }
         rp_live = 1;
         robotplant_on_fall(&rp, report_fall, (void *)o->who);
+        if (o->faults) {
+            if (load_faults(o, &faults) != 0) goto out;
+            rc = robotplant_set_faults(&rp, faults);
+            if (rc != 0) {
+                fprintf(stderr, "%s: --faults %s: %s\n", o->who, o->faults,
+                        robotplant_strerror(rc));
+                goto out;
+            }
+        }
         plant = robotplant_plant(&rp);
         tlg.prog = prog;
         logic.self = &tlg;
@@ -562,11 +729,36 @@ static int sim_run(sim_opts *o)
         goto out;
     }
     hooks = plcsim_hooks(&ps);
+    if (faults) {
+        lglue.ps = &ps;
+        lglue.plc = hooks;
+        lglue.faults = faults;
+        hooks = link_hooks(&lglue);
+    }
     rc = mbs_server_open(&srv, &ps.mem, &o->mcfg, &hooks, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : mbs_strerror(rc));
         exit_code = rc == MBS_EURI ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
         goto out;
+    }
+    if (o->camera || o->dump_dir) {
+        camsrv_config_default(&ccfg);
+        ccfg.listen_uri = o->camera;
+        ccfg.dump_dir = o->dump_dir;
+        if (o->dump_every_given) ccfg.dump_every_ms = o->dump_every_ms;
+        ccfg.seed = o->seed;
+        rc = camsrv_open(&cam, &ccfg, &rp.rs.phys, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s%s\n", o->who,
+                    rc == CAMSRV_EDUMP ? "--dump-frames " : rc == CAMSRV_EARG ? "" : "--camera ",
+                    err[0] ? err : camsrv_strerror(rc));
+            exit_code = rc == CAMSRV_EURI ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+            goto out;
+        }
+        if (o->dump_dir) {
+            dglue.cs = cam;
+            robotplant_on_input(&rp, dump_tick, &dglue);
+        }
     }
     /* The truth log last: a run that cannot start leaves no log behind. */
     if (o->robot && o->truth && open_truth(o, &rp, &truth_fp) != 0) goto out;
@@ -599,15 +791,29 @@ static int sim_run(sim_opts *o)
             else
                 printf("truth %s (state lines at a fall and at the end)\n", o->truth);
         }
-        printf("ready (slave %d, scan %u ms, time %s, robot on %s, seed %llu)\n", o->mcfg.slave,
-               (unsigned)o->pcfg.scan_ms, timing, fac->name, (unsigned long long)o->seed);
+        if (faults) {
+            if (!realpath(o->faults, path)) (void)copy_path(path, sizeof path, o->faults);
+            printf("faults %s (%zu fault%s)\n", path, faults->n, faults->n == 1 ? "" : "s");
+        }
+        if (camsrv_uri(cam)) printf("camera on %s\n", camsrv_uri(cam));
+        if (o->dump_dir)
+            printf("frames %s (one every %u ms of virtual time)\n", o->dump_dir,
+                   (unsigned)(o->dump_every_given ? o->dump_every_ms
+                                                  : CAMSRV_DUMP_EVERY_MS_DEFAULT));
+        /* simproc keeps the ready line: the camera's address goes in it too */
+        printf("ready (slave %d, scan %u ms, time %s, robot on %s, seed %llu%s%s)\n",
+               o->mcfg.slave, (unsigned)o->pcfg.scan_ms, timing, fac->name,
+               (unsigned long long)o->seed, camsrv_uri(cam) ? ", camera " : "",
+               camsrv_uri(cam) ? camsrv_uri(cam) : "");
     } else {
         printf("ready (slave %d, scan %u ms, time %s, bench plant)\n", o->mcfg.slave,
                (unsigned)o->pcfg.scan_ms, timing);
     }
     fflush(stdout);
 
-    rc = plcsim_serve(&ps, srv, &sim_stop, blocked ? &waitmask : NULL);
+    if (camsrv_uri(cam)) chan = camsrv_channel(cam);
+    rc = plcsim_serve_channels(&ps, srv, &chan, camsrv_uri(cam) ? 1u : 0u, &sim_stop,
+                               blocked ? &waitmask : NULL);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", o->who, plcsim_strerror(rc));
         goto out;
@@ -624,6 +830,13 @@ static int sim_run(sim_opts *o)
     exit_code = CLI_EXIT_OK;
     if (o->robot) {
         robot_summary(o, &ps, &rp, &tlg);
+        if (faults)
+            fprintf(stderr,
+                    "%s: faults: %llu started, %llu ended; link silence dropped %llu requests\n",
+                    o->who, (unsigned long long)rp.flt_started, (unsigned long long)rp.flt_ended,
+                    (unsigned long long)st->link_dropped);
+        if (cam) camera_summary(o, cam);
+        if (dglue.failed) exit_code = CLI_EXIT_FAIL;
         if (truth_fp) {
             rc = robotplant_finish(&rp);
             if (fclose(truth_fp) != 0 && rc == 0) rc = ROBOTPLANT_ETRUTH;
@@ -639,7 +852,9 @@ static int sim_run(sim_opts *o)
     }
 out:
     mbs_server_close(srv);
+    camsrv_close(cam);
     if (rp_live) robotplant_free(&rp); /* before the file: it may still end the log */
+    flt_free(faults); /* after the robot it drove */
     if (truth_fp) { /* a run that never got going: no log */
         fclose(truth_fp);
         (void)unlink(o->truth);

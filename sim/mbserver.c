@@ -332,6 +332,33 @@ int mbs_handle_pdu(fxmem *mem, const uint8_t *req_pdu, size_t req_len, uint8_t *
     return mbs_handle_pdu_info(mem, req_pdu, req_len, rsp_pdu, rsp_cap, NULL);
 }
 
+void mbs_peek_write(const uint8_t *req, size_t len, mbs_request_info *info)
+{
+    if (!info) return;
+    memset(info, 0, sizeof *info);
+    if (!req || len == 0) return;
+    info->function = req[0];
+    switch (req[0]) {
+    case 0x05: /* address, value */
+        if (len >= 5) note_write(info, MB_TABLE_COIL, get16(req + 1), 1);
+        break;
+    case 0x06: /* address, value */
+    case 0x16: /* address, and mask, or mask */
+        if (len >= 5) note_write(info, MB_TABLE_HOLDING, get16(req + 1), 1);
+        break;
+    case 0x0F: /* address, quantity, bytes, values */
+        if (len >= 5) note_write(info, MB_TABLE_COIL, get16(req + 1), get16(req + 3));
+        break;
+    case 0x10:
+        if (len >= 5) note_write(info, MB_TABLE_HOLDING, get16(req + 1), get16(req + 3));
+        break;
+    case 0x17: /* read address, read quantity, write address, write quantity, ... */
+        if (len >= 9) note_write(info, MB_TABLE_HOLDING, get16(req + 5), get16(req + 7));
+        break;
+    default: break;
+    }
+}
+
 int mbs_info_touches(const mbs_request_info *info, mb_table table, uint16_t first,
                      uint16_t count)
 {
@@ -766,8 +793,16 @@ static size_t serve_pdu(mbs_server *srv, const uint8_t *pdu, size_t len, uint8_t
         srv->stats.silenced++; /* a silent PLC hears nothing: not applied either */
         return 0;
     }
-    srv->stats.requests++;
+    /* The owner's clock first: whether the link is silent depends on it. */
     if (srv->hooks.before) srv->hooks.before(srv->hooks.owner);
+    if (srv->hooks.silent && srv->hooks.silent(srv->hooks.owner)) {
+        mbs_peek_write(pdu, len, &info);
+        info.broadcast = (uint8_t)(broadcast != 0);
+        srv->stats.link_dropped++;
+        if (srv->hooks.dropped) srv->hooks.dropped(srv->hooks.owner, &info);
+        return 0;
+    }
+    srv->stats.requests++;
     if (len > 0 && pdu[0] == 0x17 && srv->cfg.no_fc17) {
         memset(&info, 0, sizeof info);
         info.function = 0x17;

@@ -19,6 +19,10 @@
  * not assigned (regmap's fx_unmap); 03 a bad quantity, byte count, length or
  * coil value.  Checks go in the Modbus order: quantity (03) before address (02).
  *
+ * A dead link (a fault scenario's link_silence): the owner's `silent` hook
+ * makes the server read and drop requests, unanswered and unapplied, on an
+ * open connection; the `dropped` hook lets the owner keep time running.
+ *
  * Errors: 0 or a negative MBS_E* code; mbs_strerror() gives the text.
  */
 #ifndef CROSSCLIMB_MBSERVER_H
@@ -100,6 +104,14 @@ int mbs_handle_pdu_info(fxmem *mem, const uint8_t *req_pdu, size_t req_len, uint
                         size_t rsp_cap, mbs_request_info *info);
 
 /**
+ * mbs_peek_write: what the request PDU would write, without applying or
+ * checking it: info->function and, for FC 05 06 0F 10 16 17 long enough to
+ * carry their address and quantity, info->wtable / waddr / wcount (0 = no
+ * write).  Pure; for requests that are dropped unanswered (link silence).
+ */
+void mbs_peek_write(const uint8_t *req_pdu, size_t req_len, mbs_request_info *info);
+
+/**
  * mbs_info_touches: 1 when the request wrote into [first, first+count) of the
  * given table (e.g. the command block D200..D207 of the holding table), else 0.
  */
@@ -140,6 +152,14 @@ typedef struct mbs_hooks {
     /* The request was handled and its answer built (or it was a broadcast);
      * it is sent right after this returns.  plcsim advances time here. */
     void (*after)(void *owner, const mbs_request_info *info);
+    /* Link silence (a fault scenario's link_silence): asked for every
+     * request, after `before` (so the owner's clock is current); nonzero =
+     * the link is dead: the request is read and dropped, neither applied nor
+     * answered, and the connection stays open, like a cut serial line. */
+    int (*silent)(void *owner);
+    /* A request dropped by `silent`: info says what it would have written
+     * (mbs_peek_write; nothing was).  The owner may let time run for it. */
+    void (*dropped)(void *owner, const mbs_request_info *info);
 } mbs_hooks;
 
 typedef struct mbs_stats {
@@ -149,6 +169,7 @@ typedef struct mbs_stats {
     uint64_t cmd_writes;   /* successful writes into the command block D200..D207 */
     uint64_t dropped;      /* answers withheld by --drop-reply */
     uint64_t silenced;     /* requests ignored by --silent-after */
+    uint64_t link_dropped; /* requests dropped while the `silent` hook said so */
     uint64_t foreign;      /* RTU requests for another slave */
     uint64_t bad_frames;   /* CRC errors, broken MBAP, partial frames */
     uint64_t connections;  /* TCP connections accepted */

@@ -196,10 +196,10 @@ mbs_hooks plcsim_hooks(plcsim *ps)
     return h;
 }
 
-int plcsim_serve(plcsim *ps, mbs_server *srv, volatile sig_atomic_t *stop,
-                 const sigset_t *waitmask)
+int plcsim_serve_channels(plcsim *ps, mbs_server *srv, const plcsim_channel *chan, size_t n,
+                          volatile sig_atomic_t *stop, const sigset_t *waitmask)
 {
-    if (!ps || !srv || !stop) return PLCSIM_EARG;
+    if (!ps || !srv || !stop || (n && !chan)) return PLCSIM_EARG;
     if (!ps->started) return PLCSIM_ESTATE;
     while (!*stop) {
         fd_set rd;
@@ -210,6 +210,7 @@ int plcsim_serve(plcsim *ps, mbs_server *srv, volatile sig_atomic_t *stop,
         (void)plcsim_catch_up(ps, now);
         FD_ZERO(&rd);
         mbs_server_prepare(srv, &rd, &maxfd);
+        for (size_t i = 0; i < n; i++) chan[i].prepare(chan[i].self, &rd, &maxfd);
         int64_t w = plcsim_wait_ns(ps, now);
         if (w >= 0) {
             ts.tv_sec = (time_t)(w / 1000000000LL);
@@ -221,7 +222,21 @@ int plcsim_serve(plcsim *ps, mbs_server *srv, volatile sig_atomic_t *stop,
             if (errno == EINTR) continue;
             return PLCSIM_EIO;
         }
-        if (rc > 0 && mbs_server_dispatch(srv, &rd) != 0) return PLCSIM_EIO;
+        if (rc == 0) continue;
+        if (mbs_server_dispatch(srv, &rd) != 0) return PLCSIM_EIO;
+        if (n) {
+            /* a channel reads the plant: bring it up to the idle clock as a
+             * Modbus request would (the before hook) */
+            (void)plcsim_catch_up(ps, plcsim_mono_ns());
+            for (size_t i = 0; i < n; i++)
+                if (chan[i].dispatch(chan[i].self, &rd) != 0) return PLCSIM_EIO;
+        }
     }
     return 0;
+}
+
+int plcsim_serve(plcsim *ps, mbs_server *srv, volatile sig_atomic_t *stop,
+                 const sigset_t *waitmask)
+{
+    return plcsim_serve_channels(ps, srv, NULL, 0, stop, waitmask);
 }

@@ -37,7 +37,9 @@
 #define CROSSCLIMB_PLCSIM_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/select.h>
 
 #include "fxmem.h"
 #include "mbserver.h"
@@ -157,6 +159,28 @@ int64_t plcsim_mono_ns(void);
  * after: plcsim_on_request with the clock read then).
  */
 mbs_hooks plcsim_hooks(plcsim *ps);
+
+/*
+ * A side channel served in the same select loop as Modbus (the simulator's
+ * camera, sim/camserver.h): no threads, so what it reads of the PLC and the
+ * plant is consistent with what Modbus sees.  prepare adds its descriptors
+ * to rd; dispatch serves those of rd that are ready and returns 0 (a broken
+ * client is handled, not an error) or negative to end the loop.
+ */
+typedef struct {
+    void *self;
+    void (*prepare)(const void *self, fd_set *rd, int *maxfd);
+    int (*dispatch)(void *self, const fd_set *rd);
+} plcsim_channel;
+
+/**
+ * plcsim_serve_channels: plcsim_serve that also serves the n side channels
+ * in chan (may be NULL when n is 0).  Idle time is caught up before a
+ * channel is dispatched, as it is before a Modbus request.  Returns as
+ * plcsim_serve (PLCSIM_EIO also when a channel's dispatch fails).
+ */
+int plcsim_serve_channels(plcsim *ps, mbs_server *srv, const plcsim_channel *chan, size_t n,
+                          volatile sig_atomic_t *stop, const sigset_t *waitmask);
 
 /**
  * plcsim_serve: the event loop: serve srv and run idle time until *stop is

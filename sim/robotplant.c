@@ -3,7 +3,9 @@
  */
 #include "robotplant.h"
 
+#include <json-c/json.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,6 +95,79 @@ void robotplant_on_fall(robotplant *rp, robotplant_fall_fn fn, void *ctx)
     rp->on_fall_ctx = ctx;
 }
 
+void robotplant_on_input(robotplant *rp, robotplant_input_fn fn, void *ctx)
+{
+    if (!rp) return;
+    rp->on_input = fn;
+    rp->on_input_ctx = ctx;
+}
+
+int robotplant_set_faults(robotplant *rp, flt_sched *s)
+{
+    if (!rp || !s || rp->faults) return ROBOTPLANT_EARG;
+    rp->flt_seen = calloc(s->n ? s->n : 1, 1);
+    if (!rp->flt_seen) return ROBOTPLANT_ENOMEM;
+    rp->faults = s;
+    /* "an event is due now": the first refresh applies the schedule at the
+     * physics' time, which starts the faults that begin there */
+    rp->flt_next_ms = rp->rs.phys.t_us / 1000u;
+    return 0;
+}
+
+/* A "fault" line of the ground-truth log: fault f started (or ended).  json-c
+ * allocates, but only at a fault's start or end, never per scan. */
+static void truth_fault(robotplant *rp, const flt_fault *f, int started)
+{
+    char text[256];
+    if (!rp->tl || rp->truth_rc) return;
+    uint64_t t0 = mono_ns();
+    if (flt_format(f, text, sizeof text) < 0) text[0] = '\0';
+    uint64_t t_ms = started ? f->start_ms : f->end_ms;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string("fault"));
+    json_object_object_add(o, "t_us", json_object_new_uint64(t_ms * 1000u));
+    json_object_object_add(o, "event", json_object_new_string(started ? "start" : "end"));
+    json_object_object_add(o, "kind", json_object_new_string(flt_kind_name(f->kind)));
+    json_object_object_add(o, "line", json_object_new_int((int)f->line));
+    json_object_object_add(o, "fault", json_object_new_string(text));
+    const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    if (!line || fputs(line, rp->truth_fp) < 0 || fputc('\n', rp->truth_fp) == EOF)
+        rp->truth_rc = ROBOTPLANT_ETRUTH;
+    json_object_put(o);
+    rp->truth_ns += mono_ns() - t0;
+}
+
+/* After flt_apply at an event: log every fault whose activity changed. */
+static void fault_events(robotplant *rp)
+{
+    flt_sched *s = rp->faults;
+    for (size_t i = 0; i < s->n; i++) {
+        uint8_t a = s->faults[i].active;
+        if (a == rp->flt_seen[i]) continue;
+        rp->flt_seen[i] = a;
+        if (a) rp->flt_started++;
+        else rp->flt_ended++;
+        truth_fault(rp, &s->faults[i], a);
+    }
+}
+
+/*
+ * The physics up to t_us, with the fault schedule: flt_advance_to_us up to
+ * each fault event on the way (it applies the event at its exact time), the
+ * starts and ends logged there, then plain physics for the rest.  Between
+ * events the hooks do not change, so the common case is one comparison.
+ */
+static void advance_to_us(robotplant *rp, uint64_t t_us)
+{
+    flt_sched *s = rp->faults;
+    while (s && rp->flt_next_ms != FLT_FOREVER && rp->flt_next_ms * 1000u <= t_us) {
+        (void)flt_advance_to_us(s, &rp->rs, rp->flt_next_ms * 1000u);
+        fault_events(rp);
+        rp->flt_next_ms = flt_next_event_ms(s, rp->flt_next_ms);
+    }
+    robotsim_advance_to_us(&rp->rs, t_us);
+}
+
 /* One state line now; the first error is kept and stops further lines. */
 static void truth_state(robotplant *rp)
 {
@@ -110,7 +185,8 @@ void robotplant_input(void *self, fxmem *mem, uint64_t now_ms)
     robotplant *rp = self;
     if (!rp || !mem) return;
     uint64_t t0 = mono_ns();
-    robotsim_input(&rp->rs, mem, now_ms);
+    advance_to_us(rp, now_ms * 1000u);
+    robotsim_input(&rp->rs, mem, now_ms); /* the physics is there: sensors only */
     int fallen = rp->rs.phys.fallen;
     if (fallen) fall_image(rp, mem);
     write_blocks(rp);
@@ -128,6 +204,7 @@ void robotplant_input(void *self, fxmem *mem, uint64_t now_ms)
         /* the next multiple of the cadence: a slow scan never makes lines bunch up */
         rp->next_truth_ms = now_ms - now_ms % rp->truth_ms + rp->truth_ms;
     }
+    if (rp->on_input) rp->on_input(rp->on_input_ctx, rp, now_ms);
 }
 
 void robotplant_output(void *self, const fxmem *mem, uint64_t now_ms)
@@ -135,6 +212,7 @@ void robotplant_output(void *self, const fxmem *mem, uint64_t now_ms)
     robotplant *rp = self;
     if (!rp || !mem) return;
     uint64_t t0 = mono_ns();
+    advance_to_us(rp, now_ms * 1000u); /* with the old valves, through fault events */
     robotsim_output(&rp->rs, mem, now_ms);
     rp->plant_ns += mono_ns() - t0;
 }
@@ -167,5 +245,8 @@ void robotplant_free(robotplant *rp)
         (void)truthlog_close(rp->tl, &rp->rs.phys);
         rp->tl = NULL;
     }
+    free(rp->flt_seen);
+    rp->flt_seen = NULL;
+    rp->faults = NULL;
     robotsim_free(&rp->rs);
 }

@@ -24,6 +24,18 @@
  * robot's weight.  The ground-truth log gets the "fall" line (and a state
  * line) at the first input refresh that sees it, flushed at once.
  *
+ * Faults (sim/faults.h): with a schedule attached (robotplant_set_faults)
+ * both refreshes advance the physics through flt_advance_to_us, stopping at
+ * every fault start and end, so a fault takes effect at its exact
+ * millisecond whatever the scan time.  Each start and end is a "fault"
+ * line of the ground-truth log, written when the physics reaches it:
+ *   {"type":"fault","t_us":12500000,"event":"start","kind":"cup_leak",
+ *    "line":4,"fault":"at 12.5s cup_leak cup=A1b rate_kpa_s=8 until=32.5s"}
+ * (t_us is the fault's own time; "fault" its canonical line, flt_format).
+ * A fault still active at the end of the run has no "end" line.  The check
+ * for a due event is one comparison per refresh (the next event time is
+ * kept); the schedule's own O(n) work runs only at events.
+ *
  * Truth cadence: a state line at the first input refresh at or after every
  * truth_ms of virtual time (t = 0 included); none after the fall; a final
  * one and the "end" line at robotplant_finish.  The log is written with
@@ -47,6 +59,7 @@
 
 #include "../robot/facade.h"
 #include "../robot/robotcfg.h"
+#include "faults.h"
 #include "fxil.h"
 #include "fxmem.h"
 #include "plcsim.h"
@@ -72,10 +85,15 @@ const char *robotplant_strerror(int code);
 #define ROBOTPLANT_TRUTH_MS_DEFAULT 100u
 #define ROBOTPLANT_TRUTH_MS_MAX 3600000u /* one state line an hour at the least */
 
+typedef struct robotplant robotplant;
+
 /* Called once, at the input refresh that first sees the fall. */
 typedef void (*robotplant_fall_fn)(void *ctx, const phys_state *ps);
 
-typedef struct robotplant {
+/* Called at the end of every input refresh (e.g. camera frame dumps). */
+typedef void (*robotplant_input_fn)(void *ctx, const robotplant *rp, uint64_t now_ms);
+
+struct robotplant {
     robotsim rs;              /* the robot: physics, sensors, RNG */
     fxil_program *prog;       /* whose blocks carry the analog values; not owned */
     /* ground truth */
@@ -90,12 +108,20 @@ typedef struct robotplant {
     int fall_seen;            /* the fall has been reported */
     robotplant_fall_fn on_fall;
     void *on_fall_ctx;
+    robotplant_input_fn on_input;
+    void *on_input_ctx;
+    /* fault schedule (not owned; NULL = none) */
+    flt_sched *faults;
+    uint64_t flt_next_ms;     /* its next start or end after the physics' time (FLT_FOREVER: none) */
+    uint8_t *flt_seen;        /* per fault: active as last logged (one block, set_faults) */
+    uint64_t flt_started;     /* fault starts and ends seen so far */
+    uint64_t flt_ended;
     /* cost counters */
     uint64_t inputs;          /* input refreshes */
     uint64_t plant_ns;        /* physics + sensors + blocks */
     uint64_t truth_ns;        /* truth log lines */
     uint64_t truth_lines;     /* state lines written */
-} robotplant;
+};
 
 /**
  * robotplant_init: the robot placed on fac at the facade's start point
@@ -118,6 +144,19 @@ int robotplant_truth_open(robotplant *rp, FILE *fp, uint32_t truth_ms);
 
 /** robotplant_on_fall: call fn(ctx, physics) once when the robot falls (NULL = none). */
 void robotplant_on_fall(robotplant *rp, robotplant_fall_fn fn, void *ctx);
+
+/** robotplant_on_input: call fn(ctx, rp, now_ms) after every input refresh (NULL = none). */
+void robotplant_on_input(robotplant *rp, robotplant_input_fn fn, void *ctx);
+
+/**
+ * robotplant_set_faults: drive the robot's fault hooks from schedule s
+ * (not owned; it must outlive rp and drive no other robot) from the next
+ * refresh on.  Attach it before the PLC starts: faults that start at 0 take
+ * effect in the first scan.  Allocates one byte per fault, once.  Returns
+ * 0, ROBOTPLANT_EARG (NULL, or a schedule already attached) or
+ * ROBOTPLANT_ENOMEM.
+ */
+int robotplant_set_faults(robotplant *rp, flt_sched *s);
 
 /**
  * robotplant_input: plcsim input refresh (self = robotplant): robotsim to
