@@ -18,6 +18,7 @@ int cmd_fusion_dataset(int argc, char **argv); /* cli/cmd_fusion_data.c: fusion 
 int cmd_fusion_eval(int argc, char **argv);    /* cli/cmd_fusion_data.c: fusion eval */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c: the main job on the default sim */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c: the cleaning mission against a PLC */
+int cmd_report(int argc, char **argv); /* cli/cmd_report.c: a run log as an SVG */
 
 #include <stdio.h>
 

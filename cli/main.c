@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"sim", cmd_sim, "the simulated robot under the PLC program (sim --facade F), or the PLC alone (sim plc)"},
     {"plc", cmd_plc, "commissioning: ports, get, set, monitor against a PLC link"},
     {"fusion", cmd_fusion, "perception model: check reference cases"},
+    {"report", cmd_report, "a run log as an SVG report: coverage, vacuum, timeline"},
 };
 
 static void usage(FILE *f)
