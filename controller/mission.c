@@ -1293,7 +1293,12 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
      * before it derives the robot's state */
     if (d->inflight && !d->preset_done) {
         if (ph == SUP_HELD || ph == SUP_RESETTING) {
-            if (ctl_resume_half_to(c, d->move.group, d->move.target_mm) == 0) d->preset_done = 1;
+            if (ctl_resume_half_to(c, d->move.group, d->move.target_mm) == 0) {
+                d->preset_done = 1;
+                /* the brush and spray of a lane move in flight come back with
+                 * it: a new controller starts with them off */
+                ctl_set_aux(c, d->move.aux);
+            }
         } else {
             d->preset_done = 1; /* too late: the gait derived on its own */
         }
