@@ -50,6 +50,8 @@ typedef struct {
     char truth[PATH_MAX];
     int sim_exit;
     uint8_t *cleaned;
+    const char *faults;                /* --faults FILE, or NULL */
+    unsigned fault_starts, fault_ends; /* the truth log's fault records (--faults) */
 } demo_ctx;
 
 static void demo_usage(FILE *f)
@@ -244,6 +246,10 @@ static int judge(void *user, cli_run_out *res)
             }
         } else if (!strcmp(type, "fall")) {
             falls++;
+        } else if (!strcmp(type, "fault")) { /* an injected fault started or ended (--faults) */
+            const char *ev = json_object_object_get_ex(o, "event", &v) ? json_object_get_string(v) : "";
+            if (!strcmp(ev, "start")) d->fault_starts++;
+            else if (!strcmp(ev, "end")) d->fault_ends++;
         } else if (!strcmp(type, "end")) {
             saw_end = 1;
             if (json_object_object_get_ex(o, "sf_min", &v)) sf_min = json_object_get_double(v);
@@ -278,6 +284,10 @@ static int judge(void *user, cli_run_out *res)
            "(%.2f m2), %.1f %% of the %zu the plan could reach, %.1f %% of the region's %zu\n",
            falls, sf_min, in_region, s->area_m2, 100.0 * s->coverage, res->planned_cells,
            res->region_cells ? 100.0 * (double)in_region / (double)res->region_cells : 0.0, res->region_cells);
+    /* a line of its own: the result line's fields are fixed (issue 5, tests/test_demo.sh) */
+    if (d->faults)
+        printf("demo: truth: faults=%u injected (%u ended before the end of the run)\n", d->fault_starts,
+               d->fault_ends);
     rc = 0;
 out:
     free(line);
@@ -450,6 +460,7 @@ int cmd_demo(int argc, char **argv)
     if (faults) {
         sargv[k++] = "--faults";
         sargv[k++] = faults;
+        d.faults = faults; /* judge() counts the truth's fault records */
     }
     sargv[k++] = "--listen";
     sargv[k++] = "tcp://127.0.0.1:0";
