@@ -31,6 +31,37 @@ void cli_print_status(FILE *f, const cc_status *st, const cc_link *l);
 
 /* The mission loop shared by `run` and `demo` (cli/cmd_run.c). */
 struct cli_run_out;
+struct ctl;
+struct mission;
+
+/* Operator commands a user interface hands to the mission loop. */
+typedef enum {
+    CLI_KEY_NONE = 0,
+    CLI_KEY_ACK,    /* acknowledge a HOLD (also: start after the start-up HOLD) */
+    CLI_KEY_PAUSE,
+    CLI_KEY_RESUME,
+    CLI_KEY_STEP,   /* single half-step: resume for one half-step, then pause again */
+    CLI_KEY_STOP,
+    CLI_KEY_HOLD,   /* the E-stop key: ctl_operator_hold() at once */
+    CLI_KEY_QUIT    /* refused by the loop unless the robot is safe (cli_run_safe) */
+} cli_key;
+
+/*
+ * A user interface on the mission loop (the console, cli/console.h).  With
+ * one, the loop reads no stdin lines and prints no lines: message() gets them.
+ *   draw:     after every cycle (the UI throttles itself); st may be NULL
+ *             when the exchange failed
+ *   poll_key: non-blocking: the next operator command, or CLI_KEY_NONE
+ *   message:  a line the loop would have printed (no prefix, no newline)
+ *   end:      the loop is over (the terminal goes back to lines)
+ */
+typedef struct cli_ui {
+    void (*draw)(void *user, const cc_status *st, const struct ctl *c, const struct mission *m,
+                 const link_stats *ls);
+    cli_key (*poll_key)(void *user);
+    void (*message)(void *user, const char *line);
+    void (*end)(void *user);
+} cli_ui;
 
 typedef struct cli_run_opts {
     const char *prog;          /* "run" / "demo": message prefix */
@@ -51,6 +82,9 @@ typedef struct cli_run_opts {
      * summary (the demo puts the simulator's truth there); 0 or -1 */
     int (*finish)(void *user, struct cli_run_out *res);
     void *finish_user;
+    const cli_ui *ui;          /* the console, or NULL: progress lines */
+    void *ui_user;
+    double speed;              /* PLC seconds per wall second (0: as fast as possible) */
 } cli_run_opts;
 
 typedef struct cli_run_out {
@@ -72,6 +106,13 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res);
 
 /** cli_run_out_free: release what cli_run_mission() left in *res. */
 void cli_run_out_free(cli_run_out *res);
+
+/**
+ * cli_run_safe: the robot may be left by the operator's quit: the controller
+ * HELD, or both groups verified gripping (gait IDLE) with no half-step of
+ * the mission in flight.
+ */
+int cli_run_safe(const struct ctl *c, const struct mission *m);
 
 /** cli_parse_pair / cli_parse_region: "X,Y" / "X0,Y0,X1,Y1" (mm).  Return 0 or -1. */
 int cli_parse_pair(const char *s, double out[2]);

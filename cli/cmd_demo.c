@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/console.h"
 #include "controller/simproc.h"
 #include "plc_bridge/image.h"
 #include "plc_bridge/link.h"
@@ -42,6 +43,10 @@
 #define DEMO_MAX_SIM_S 14400.0     /* 4 h of virtual time: a mission longer than this is stuck */
 #define DEMO_LINK_LOST_CYCLES 200u /* the simulator is gone */
 #define DEMO_TRUTH_MS "1000"       /* cleaned cells accumulate between lines; sf_min is exact */
+/* Response timeout of the link to the simulator on loopback (it answers in
+ * well under a millisecond), ms, as text for the URI and for the
+ * simulator's --silence-step-ms. */
+#define DEMO_TIMEOUT_MS "300"
 #define DEMO_INTERIM_CYCLES 200
 
 typedef struct {
@@ -76,6 +81,10 @@ static void demo_usage(FILE *f)
             "  --truth FILE    keep the simulator's ground-truth log\n"
             "  --max-sim-s S   give up after S seconds of virtual time (default %.0f)\n"
             "  --steps         a line per half-step\n"
+            "  --headless      progress lines even on a terminal (no console)\n"
+            "  --speed 1x|10x|max  pace virtual time for watching (default: 10x in the\n"
+            "                  console, max otherwise); on a terminal the console is used and\n"
+            "                  the operator acknowledges the start-up HOLD (key 'a')\n"
             "\n"
             "Ends with 'result: outcome=... falls=... coverage=... area_m2=... sim_time_s=...\n"
             "rate_m2_per_h=... min_safety_factor=... holds=... refused_commands=...', where\n"
@@ -315,7 +324,9 @@ int cmd_demo(int argc, char **argv)
     char exe[PATH_MAX], facade_buf[PATH_MAX], tmpdir[1024] = "", log_buf[PATH_MAX],
         state_buf[PATH_MAX], uri_s[160];
     const char *seed = DEMO_SEED_DEFAULT, *faults = NULL, *truth = NULL;
-    int rc = CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL, headless = 0;
+    double speed = -1.0; /* not given */
+    con *ui = NULL;
 
     memset(&d, 0, sizeof d);
     memset(&o, 0, sizeof o);
@@ -338,6 +349,15 @@ int cmd_demo(int argc, char **argv)
             return CLI_EXIT_OK;
         } else if (!strcmp(a, "--steps")) {
             o.quiet_steps = 0;
+        } else if (!strcmp(a, "--headless")) {
+            headless = 1;
+        } else if (!strcmp(a, "--speed") && v) {
+            speed = !strcmp(v, "1x") ? 1.0 : !strcmp(v, "10x") ? 10.0 : !strcmp(v, "max") ? 0.0 : -2.0;
+            if (speed < -1.0) {
+                fprintf(stderr, "crossclimb demo: --speed '%s': expected 1x, 10x or max\n", v);
+                return CLI_EXIT_USAGE;
+            }
+            i++;
         } else if (!v) {
             fprintf(stderr, "crossclimb demo: %s: missing value (or unknown argument)\n", a);
             demo_usage(stderr);
@@ -461,6 +481,10 @@ int cmd_demo(int argc, char **argv)
         sargv[k++] = "--faults";
         sargv[k++] = faults;
         d.faults = faults; /* judge() counts the truth's fault records */
+        /* an unanswered request costs the controller its response timeout:
+         * in a silence each dropped request stands for that much PLC time */
+        sargv[k++] = "--silence-step-ms";
+        sargv[k++] = DEMO_TIMEOUT_MS;
     }
     sargv[k++] = "--listen";
     sargv[k++] = "tcp://127.0.0.1:0";
@@ -476,12 +500,20 @@ int cmd_demo(int argc, char **argv)
     }
     d.running = 1;
     printf("demo: simulator pid %ld: %s\n", (long)d.sp.pid, d.sp.ready);
-    snprintf(uri_s, sizeof uri_s, "%s?timeout_ms=1000", d.sp.tcp_uri);
+    snprintf(uri_s, sizeof uri_s, "%s?timeout_ms=" DEMO_TIMEOUT_MS, d.sp.tcp_uri);
     o.plc_uri = uri_s;
     o.finish = judge;
     o.finish_user = &d;
 
+    if (!headless && con_wanted() && (ui = con_open(o.prog)) != NULL) { /* the console: the operator acks */
+        o.ui = con_ui();
+        o.ui_user = ui;
+        o.auto_ack_startup = 0;
+        o.headless = 0;
+    }
+    o.speed = speed >= 0.0 ? speed : ui ? 10.0 : 0.0;
     rc = cli_run_mission(&o, &res);
+    con_close(ui);
     if (res.summary.outcome) {
         char line[512];
         if (d.sim_exit != 0 && d.sim_exit != 3)

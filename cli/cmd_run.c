@@ -23,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/console.h"
 #include "controller/ctl.h"
 #include "controller/mission.h"
 #include "controller/runlog.h"
@@ -94,6 +96,7 @@ typedef struct {
     int stdin_open;
     int quit;
     int held_prompted;
+    int step_once;           /* single step: pause at the next half-step's begin */
     char errbuf[256];
 } run_ctx;
 
@@ -102,6 +105,14 @@ static void say(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 
 static void say(run_ctx *x, const char *fmt, ...)
 {
     va_list ap;
+    if (x->o->ui) { /* the console shows it */
+        char line[512];
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        x->o->ui->message(x->o->ui_user, line);
+        return;
+    }
     fprintf(x->out, "%s: ", x->o->prog);
     va_start(ap, fmt);
     vfprintf(x->out, fmt, ap);
@@ -180,6 +191,56 @@ static void operator_command(run_ctx *x, char *line)
         rc = -1;
     }
     runlog_operator(x->rl, x->c->now_ticks, s, rc);
+}
+
+int cli_run_safe(const ctl *c, const mission *m)
+{
+    if (ctl_phase(c) == SUP_HELD) return 1;
+    return c->gait.state == GAIT_IDLE && !c->pending && !m->d.inflight;
+}
+
+/* A command from the console (cli_ui.poll_key). */
+static void ui_command(run_ctx *x, cli_key k)
+{
+    char line[16] = "";
+    switch (k) {
+    case CLI_KEY_ACK: snprintf(line, sizeof line, "ack"); break;
+    case CLI_KEY_PAUSE: snprintf(line, sizeof line, "pause"); break;
+    case CLI_KEY_RESUME: snprintf(line, sizeof line, "resume"); break;
+    case CLI_KEY_STOP: snprintf(line, sizeof line, "stop"); break;
+    case CLI_KEY_HOLD: snprintf(line, sizeof line, "hold"); break;
+    case CLI_KEY_QUIT:
+        if (!cli_run_safe(x->c, x->m)) {
+            say(x, "quit refused: the robot is not in a safe state (HOLD first with the E-stop key, or wait "
+                   "until both groups grip between half-steps)");
+            runlog_operator(x->rl, x->c->now_ticks, "quit", -1);
+            return;
+        }
+        snprintf(line, sizeof line, "quit");
+        break;
+    case CLI_KEY_STEP: {
+        int rc = -1;
+        if (x->m->d.state == MIS_PAUSED) {
+            rc = mis_resume(x->m);
+            if (!rc) x->step_once = 1;
+        } else if (x->m->d.state != MIS_PAUSING) {
+            rc = mis_pause(x->m, "single step");
+        }
+        say(x, rc ? "step: not possible now (%s)" : "step: one half-step, then paused (%s)",
+            mis_state_name((mis_state)x->m->d.state));
+        runlog_operator(x->rl, x->c->now_ticks, "step", rc);
+        return;
+    }
+    default: return;
+    }
+    operator_command(x, line);
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Lines waiting on stdin, without blocking. */
@@ -275,7 +336,7 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     x.out = o->out ? o->out : stdout;
     x.c = &c;
     x.m = &m;
-    x.stdin_open = o->operator_input;
+    x.stdin_open = o->operator_input && !o->ui; /* the console reads keys itself */
     run_signal = 0;
 
     if (facade_load_file(o->facade_path, &fac, err, sizeof err)) {
@@ -391,6 +452,8 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     uint32_t last_progress = c.now_ticks;
     const uint32_t progress_ticks = (uint32_t)(o->progress_s * TICKS_PER_S);
     int was_running = 0;
+    double wall_due = wall_s();
+    uint32_t paced_ticks = c.now_ticks;
     outcome = "completed";
     for (;;) {
         if (run_signal || x.quit) {
@@ -454,18 +517,27 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
                 outcome = "held";
                 break;
             } else if (!x.held_prompted && !o->auto_ack_startup && !o->headless) {
-                say(&x, "held (%s): check the robot, then type 'ack' to acknowledge",
+                say(&x, o->ui ? "held (%s): check the robot, then press 'a' to acknowledge"
+                              : "held (%s): check the robot, then type 'ack' to acknowledge",
                     sup_reason_name(c.sup.reason));
                 x.held_prompted = 1;
             }
         }
         if (cycles % INPUT_EVERY_CYCLES == 0) poll_input(&x);
+        if (o->ui) {
+            cli_key k;
+            while ((k = o->ui->poll_key(o->ui_user)) != CLI_KEY_NONE) ui_command(&x, k);
+        }
 
         mis_event ev;
         int save = 0;
         while (mis_next_event(&m, &ev)) {
             runlog_mission(x.rl, &ev);
             if (!o->quiet_steps || (ev.type != MIS_EV_STEP_BEGIN && ev.type != MIS_EV_STEP_END)) event_line(&x, &ev);
+            if (ev.type == MIS_EV_STEP_BEGIN && x.step_once) { /* single step: this one, then wait */
+                x.step_once = 0;
+                mis_pause(&m, "single step");
+            }
             if (ev.type != MIS_EV_PLAN) save = 1;
         }
         if (save) checkpoint(&x);
@@ -486,7 +558,26 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
             outcome = "timeout";
             break;
         }
+        if (o->ui) o->ui->draw(o->ui_user, cr ? NULL : &st, &c, &m, link_get_stats(x.link));
+        /* pacing: PLC time at most `speed` x wall time; a HELD console waits at 1x (the operator's time is real) */
+        double speed = o->speed;
+        if (o->ui && ph == SUP_HELD && (speed <= 0.0 || speed > 1.0)) speed = 1.0;
+        double now_w = wall_s();
+        if (speed > 0.0) {
+            wall_due += (double)(uint32_t)(c.now_ticks - paced_ticks) / TICKS_PER_S / speed;
+            if (wall_due > now_w) {
+                double d = wall_due - now_w;
+                struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+                nanosleep(&ts, NULL);
+            } else if (now_w - wall_due > 0.25) {
+                wall_due = now_w; /* behind: no burst to catch up */
+            }
+        } else {
+            wall_due = now_w;
+        }
+        paced_ticks = c.now_ticks;
     }
+    if (o->ui) o->ui->end(o->ui_user); /* back to lines: the summary and the result line */
     checkpoint(&x);
     progress_line(&x);
 
@@ -565,11 +656,13 @@ static void run_usage(FILE *f)
             "                       FILE exists the mission continues from it (a controller\n"
             "                       restarted in mid-step finishes that half-step first)\n"
             "  --fresh              ignore an existing --state FILE and start afresh\n"
-            "  --headless           no prompts; progress lines only\n"
+            "  --headless           no prompts and no console; progress lines only (the\n"
+            "                       console is used when stdin and stdout are a terminal)\n"
             "  --progress-s S       a progress line every S seconds of PLC time (default 30)\n"
             "  --status-every N     a status record in the log every N cycles (default 100)\n"
             "\n"
-            "The controller starts HELD: check the robot, then type 'ack' (and Enter).\n"
+            "The controller starts HELD: check the robot, then type 'ack' (and Enter), or\n"
+            "press 'a' in the console ('?' lists its keys; SPACE is the E-stop).\n"
             "Commands on stdin: ack, pause, resume, stop, hold, status, quit.\n"
             "Ends with one line 'result: outcome=... falls=... coverage=... area_m2=...\n"
             "sim_time_s=... rate_m2_per_h=... min_safety_factor=... holds=...\n"
@@ -658,7 +751,13 @@ int cmd_run(int argc, char **argv)
         run_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    con *k = NULL;
+    if (!o.headless && con_wanted() && (k = con_open(o.prog)) != NULL) { /* the console (docs/operator.md) */
+        o.ui = con_ui();
+        o.ui_user = k;
+    }
     int rc = cli_run_mission(&o, &res);
+    con_close(k);
     if (res.summary.outcome) {
         char line[512];
         printf("%s\n", runlog_result_line(&res.summary, line, sizeof line));

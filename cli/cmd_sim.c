@@ -74,6 +74,7 @@ typedef struct {
     const char *dump_dir; /* --dump-frames DIR, NULL = no frame dumps */
     uint32_t dump_every_ms; /* --dump-every-ms N */
     int dump_every_given;
+    uint32_t silence_step_ms; /* --silence-step-ms N, 0 = the period hint D204 */
 } sim_opts;
 
 static void sim_usage(FILE *f)
@@ -101,6 +102,9 @@ static void sim_usage(FILE *f)
             "                      robot file's [sim] step_us, 1000)\n"
             "  --faults FILE       inject the timed faults of a scenario (docs/faults-format.md;\n"
             "                      sim/scenarios/*.txt); each start and end is a truth log line\n"
+            "  --silence-step-ms N with --idle frozen, virtual ms a request dropped by a\n"
+            "                      link_silence stands for, 1..60000 (default: the period hint\n"
+            "                      D204); give the client's response timeout\n"
             "\n"
             "camera (docs/camera-channel.md):\n"
             "  --camera URI        serve camera frames on tcp://HOST:PORT (port 0 picks a free\n"
@@ -306,6 +310,9 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
         } else if ((r = opt_value(who, argc, argv, &i, "--drop-reply", &v)) != 0) {
             if (r < 0 || parse_u64(who, "--drop-reply", v, 1, 0xFFFFFFFFull, &n)) return -1;
             o->mcfg.drop_reply = (unsigned)n;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--silence-step-ms", &v)) != 0) {
+            if (r < 0 || parse_u64(who, "--silence-step-ms", v, 1, 60000, &n)) return -1;
+            o->silence_step_ms = (uint32_t)n;
         } else if ((r = opt_value(who, argc, argv, &i, "--silent-after", &v)) != 0) {
             if (r < 0 || parse_u64(who, "--silent-after", v, 1, 0xFFFFFFFFull, &n)) return -1;
             o->mcfg.silent_after = (unsigned)n;
@@ -501,16 +508,23 @@ static void robot_summary(const sim_opts *o, const plcsim *ps, const robotplant 
  * the PLC's virtual time, requests are read and dropped.  Time must keep
  * running through the silence (SPEC §8) so that the PLC's watchdog trips:
  * with idle realtime (and --realtime) it runs by the wall clock anyway; with
- * idle frozen only requests move it, so a dropped command-block write
- * advances it by the period hint D204 in force, as an applied one would,
- * without applying anything.  A controller that keeps cycling therefore
- * sees the watchdog trip after 500 ms of virtual time, and the silence end
- * after its duration.
+ * idle frozen only requests move it, so every dropped request advances it
+ * by the period hint D204 in force, as an applied command write would,
+ * without applying anything.  Reads count too: a controller whose replies
+ * stopped re-reads the status block before it writes again (the echo rule),
+ * and if those reads did not move time the silence would never end.  A
+ * controller that keeps trying therefore sees the watchdog trip after
+ * 500 ms of virtual time, and the silence end after its duration.  A real
+ * controller waits its response timeout for each unanswered request, not
+ * one period: --silence-step-ms says how much virtual time a dropped request
+ * stands for (the demo passes its link timeout), so a 2 s silence costs a
+ * few timeouts of wall time instead of 2 s / D204 of them.
  */
 typedef struct {
     plcsim *ps;
     mbs_hooks plc;           /* plcsim_hooks(ps) */
     const flt_sched *faults;
+    uint32_t step_ms;        /* virtual ms per dropped request in frozen idle; 0 = D204 */
 } link_glue;
 
 static void link_before(void *owner)
@@ -534,10 +548,10 @@ static int link_silent(void *owner)
 static void link_dropped(void *owner, const mbs_request_info *info)
 {
     link_glue *g = owner;
+    (void)info;
     if (g->ps->cfg.realtime || g->ps->cfg.idle != PLCSIM_IDLE_FROZEN) return;
-    if (!mbs_info_touches(info, MB_TABLE_HOLDING, CC_CMD_FIRST, CC_CMD_COUNT)) return;
     /* a STOPped PLC still keeps time; its error is already reported */
-    (void)plcsim_advance(g->ps, plcsim_period_ms(g->ps));
+    (void)plcsim_advance(g->ps, g->step_ms ? g->step_ms : plcsim_period_ms(g->ps));
 }
 
 static mbs_hooks link_hooks(link_glue *g)
@@ -733,6 +747,7 @@ static int sim_run(sim_opts *o)
         lglue.ps = &ps;
         lglue.plc = hooks;
         lglue.faults = faults;
+        lglue.step_ms = o->silence_step_ms;
         hooks = link_hooks(&lglue);
     }
     rc = mbs_server_open(&srv, &ps.mem, &o->mcfg, &hooks, err, sizeof err);

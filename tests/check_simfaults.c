@@ -638,9 +638,9 @@ END_TEST
  * The link is silent from 1 s to 3 s.  The test cycles in AUTO with a
  * 50 ms period hint and a 100 ms response timeout (wall time; an answer
  * takes well under a millisecond, so a loaded machine is no excuse for
- * missing one): exactly the 40 command
- * writes sent during the window go unanswered (each still advances the
- * frozen clock by D204), the program's watchdog trips 500 ms after the last
+ * missing one): every request sent during the window goes unanswered and
+ * still advances the frozen clock by D204 — the status read that follows the
+ * 950 ms write (1000 -> 1050 ms), then 39 command writes — the program's watchdog trips 500 ms after the last
  * heartbeat it saw (D100 b3, HOLD, reason 3), and the first answer after the
  * window shows it.  The robot keeps hanging on its cups (truth log).
  */
@@ -670,8 +670,10 @@ START_TEST(test_link_silence)
         }
         ck_assert_uint_lt(dropped, 100);
     }
-    ck_assert_uint_eq(dropped, 40); /* (3000 - 1000) / 50 */
-    ck_assert_uint_eq(first_answer, 3000);
+    ck_assert_uint_eq(dropped, 39); /* (3000 - 1050) / 50: the dropped read took the first 50 ms */
+    /* the test's own clock counts writes only: it is 50 ms behind the PLC's
+     * after the dropped read, so the PLC's 3000 ms is its 2950 */
+    ck_assert_uint_eq(first_answer, 2950);
     modbus_set_response_timeout(ctx, 5, 0);
     ck_assert(flags() & CC_FLAG_WATCHDOG);
     ck_assert(flags() & CC_FLAG_HOLD);
