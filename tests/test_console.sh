@@ -11,6 +11,9 @@ NAME=console
 . tests/lib.sh
 
 command -v tmux >/dev/null 2>&1 || fail "tmux is not installed"
+# a private tmux server for this run (its own socket): the user's sessions
+# and other test runs are never touched
+tmux() { command tmux -L "crossclimb-console-$$" "$@"; }
 S1="cc-console-$$"
 S2="cc-console-small-$$"
 PASS=0
@@ -99,11 +102,14 @@ tmux send-keys -t "$S1" q
 wait_for "$S1" "EXITED" 10 || die "'q' while HELD: did not leave"
 grep -q "^result: outcome=interrupted" "$TMP/screen" || die "quit: no result line outcome=interrupted"
 pass "quit while HELD: leaves with the result line (outcome=interrupted)"
-tmux kill-session -t "$S1" 2>/dev/null
 
 # ---------------------------------------------------------------- 60x15
+# The second session is made before the first is killed: killing the last
+# session stops the tmux server, and a new-session racing with that exit
+# fails with "server exited unexpectedly".
 tmux new-session -d -s "$S2" -x 60 -y 15 "TERM=xterm $ABS_BIN $ARGS >/dev/tty 2>$TMP/small.err; echo EXITED \$?; sleep 60" ||
     die "tmux new-session (small)"
+tmux kill-session -t "$S1" 2>/dev/null
 wait_for "$S2" "terminal too small" 15 || die "60x15: no too-small message"
 grep -qF "E-STOP" "$TMP/screen" || die "60x15: no E-stop key"
 pass "60x15: 'terminal too small' and the E-stop key"
