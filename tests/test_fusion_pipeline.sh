@@ -2,7 +2,7 @@
 # test_fusion_pipeline.sh — the perception data pipeline end to end on tiny
 # sizes: `fusion dataset` (deterministic, manifest, counts) -> `fusion train`
 # -> `fusion eval` (AUROC, path, lead time, ablation, the split check), the
-# shipped weights on fresh data, and the usage errors.  About 10 s.
+# shipped weights on fresh data, and the usage errors.  About 3 s.
 # (The labels themselves are tests/check_episodes.c; the metrics
 # tests/check_eval.c.)
 set -u
