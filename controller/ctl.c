@@ -44,7 +44,15 @@ int ctl_init(ctl *c, const params_robot *p, char *err, size_t errlen)
     c->params = *p;
     gait_init(&c->gait, &c->params);
     sup_init(&c->sup, &c->params);
+    c->gait.fr = &c->friction;
+    c->sup.fr = &c->friction;
     return 0;
+}
+
+int ctl_set_friction(ctl *c, hold_group g, const float mu[PARAMS_CUPS_PER_GROUP])
+{
+    if (!c) return CTL_EARG;
+    return hold_friction_set(&c->friction, g, mu) ? CTL_EARG : 0;
 }
 
 /* Make (outputs, mode) the command of the next exchange with a new number. */

@@ -84,6 +84,7 @@ typedef struct {
 
 typedef struct ctl {
     params_robot params;     /* a copy: gait and supervisor point here */
+    hold_friction friction;  /* per-cup friction of the footholds: gait and supervisor point here */
     gait gait;
     sup sup;
     cc_command cmd;          /* the command of the next exchange */
@@ -187,6 +188,13 @@ void ctl_jog_clear(ctl *c);
  * outputs while RUNNING (never in HOLD).  Returns 0 or CTL_EARG for other bits.
  */
 int ctl_set_aux(ctl *c, uint16_t bits);
+
+/**
+ * ctl_set_friction: the per-cup friction (map values) of group g's foothold
+ * for the S2 check, or mu NULL to fall back to the uniform mu of the
+ * parameters.  Returns 0 or CTL_EARG.
+ */
+int ctl_set_friction(ctl *c, hold_group g, const float mu[PARAMS_CUPS_PER_GROUP]);
 
 /** ctl_phase: the supervisor phase. */
 sup_phase ctl_phase(const ctl *c);

@@ -349,6 +349,10 @@ static void window_start(gait *g, const cc_status *st, uint32_t now)
     const hold_group_io *io = hold_io(g->g);
     g->win_since_ticks = now;
     memcpy(g->win_kpa, &st->cup_kpa[io->cup_first], sizeof g->win_kpa);
+    for (unsigned a = 0; a < 2; a++) {
+        g->win_pos_sum_mm[a] = 0.0;
+        g->win_pos_n[a] = 0;
+    }
 }
 
 static void enter(gait *g, const cc_status *st, gait_state s, uint32_t now)
@@ -377,6 +381,7 @@ static void start_half(gait *g, const cc_status *st, uint32_t now)
     gi = hold_io(g->g);
     g->resume_to = GAIT_RELEASE;
     g->g_keep = gi->y_down | gi->y_vac; /* G grips until the release */
+    g->win_pos_n[0] = g->win_pos_n[1] = 0; /* the last settle's positions no longer hold */
     enter(g, st, GAIT_VERIFY, now);
 }
 
@@ -505,6 +510,18 @@ static void window_track(gait *g, const cc_status *st)
     const hold_group_io *io = hold_io(g->g);
     for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++)
         if (st->cup_kpa[io->cup_first + i] > g->win_kpa[i]) g->win_kpa[i] = st->cup_kpa[io->cup_first + i];
+    for (unsigned a = 0; a < 2; a++) {
+        if (!st->pos_valid[a] || !isfinite(st->pos_mm[a])) continue;
+        g->win_pos_sum_mm[a] += (double)st->pos_mm[a];
+        g->win_pos_n[a]++;
+    }
+}
+
+int gait_settled_pos_mm(const gait *g, unsigned axis, double *mm)
+{
+    if (!g || axis > 1 || !mm || g->win_pos_n[axis] == 0) return 0;
+    *mm = g->win_pos_sum_mm[axis] / (double)g->win_pos_n[axis];
+    return 1;
 }
 
 /* Leak rate over the window: drop of every cup from its peak in the window,
@@ -636,7 +653,7 @@ int gait_update(gait *g, const cc_status *st, uint32_t now_ticks, uint16_t *outp
     hold_result hr[HOLD_GROUP_COUNT];
     if (!g || !st || !outputs || !g->p) return GAIT_EARG;
     for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
-        int ok = hold_group_verified(g->p, st, (hold_group)k, &hr[k]);
+        int ok = hold_group_verified_fr(g->p, g->fr, st, (hold_group)k, &hr[k]);
         if (ok && !g->v_ok[k]) g->v_since_ticks[k] = now_ticks;
         g->v_ok[k] = ok;
     }

@@ -177,14 +177,28 @@ typedef struct gait {
     /* SETTLE */
     uint32_t win_since_ticks;
     float win_kpa[PARAMS_CUPS_PER_GROUP]; /* peak of each G cup in the window */
+    double win_pos_sum_mm[2];             /* position readings of X, Y in the window, mm */
+    uint32_t win_pos_n[2];                /* ... how many (both groups grip: the cylinders stand still) */
     /* recovery of the current half-step */
     unsigned reseats;
     int shifted;
     /* statistics */
     unsigned transitions, half_steps, reseats_total, shifts_total, derives;
+    const hold_friction *fr; /* per-cup friction of the footholds (ctl's), or NULL */
     float sf_at_release_min; /* holder's safety factor at every release, minimum (0: none yet) */
     float sf_at_release_last;
 } gait;
+
+/**
+ * gait_settled_pos_mm: the mean of the position readings of axis (0 X, 1 Y)
+ * over the last settle window — both groups gripping, the cylinders standing
+ * still — which averages the sensor's noise and quantisation away (a single
+ * reading at 0.5 mm noise and 1 mm steps would add a random walk to the
+ * mission's dead reckoning).  Valid from the SETTLE of a half-step until the
+ * next half-step starts.  Returns 1 and *mm, or 0 when there were no valid
+ * readings (no sensor, or no settle yet).
+ */
+int gait_settled_pos_mm(const gait *g, unsigned axis, double *mm);
 
 /** gait_init: a gait in UNKNOWN state for the robot p (p must outlive g). */
 void gait_init(gait *g, const params_robot *p);

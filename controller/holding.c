@@ -45,6 +45,13 @@ static float margin(double num, double den)
     return m > (double)HOLD_MARGIN_MAX ? HOLD_MARGIN_MAX : (float)m;
 }
 
+/* mu of cup i: the map's for this foothold when known, else the load's */
+static double cup_mu_of(const hold_load *load, unsigned i)
+{
+    if (load->cup_mu && isfinite(load->cup_mu[i]) && load->cup_mu[i] >= 0.0f) return (double)load->cup_mu[i];
+    return (double)load->mu;
+}
+
 int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CUPS_PER_GROUP],
               const hold_load *load, hold_result *r)
 {
@@ -60,6 +67,14 @@ int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CU
         params_cup_xy_mm(p, (unsigned)g, i, xy[i]);
         if (xy[i][1] - r_cup_mm < y_edge_mm) y_edge_mm = xy[i][1] - r_cup_mm;
     }
+
+    /* cup centroid c of the group (body frame, mm) */
+    double cen_mm[2] = {0.0, 0.0};
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        cen_mm[0] += xy[i][0] / PARAMS_CUPS_PER_GROUP;
+        cen_mm[1] += xy[i][1] / PARAMS_CUPS_PER_GROUP;
+    }
+    const double r_min_mm = (double)p->cup_diameter_mm / 3.0; /* d/3: a disc's friction radius */
 
     double sum_f_n = 0.0, restore_nm = 0.0;
     float min_kpa = INFINITY;
@@ -82,6 +97,29 @@ int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CU
     double net_n = sum_f_n - pull_n;
     double shear_n = weight_n + (load->shear_extra_n > 0.0f ? (double)load->shear_extra_n : 0.0);
     double friction_n = net_n > 0.0 ? (double)load->mu * net_n : 0.0;
+    if (load->cup_mu && net_n > 0.0) { /* per cup: sum mu_i N_i */
+        friction_n = 0.0;
+        for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+            double n_i = (double)r->cup_force_n[i] - pull_n / PARAMS_CUPS_PER_GROUP;
+            if (n_i > 0.0) friction_n += cup_mu_of(load, i) * n_i;
+        }
+    }
+    /* twist: T [N m] = |dx| [m] * S [N] against mu * sum N_i r_i [N m],
+     * N_i = max(F_i - P/6, 0), r_i = max(|p_i - c|, d/3) [m] */
+    double cap_nm = 0.0;
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        double n_i = (double)r->cup_force_n[i] - pull_n / PARAMS_CUPS_PER_GROUP;
+        if (n_i < 0.0) n_i = 0.0;
+        double r_mm = hypot(xy[i][0] - cen_mm[0], xy[i][1] - cen_mm[1]);
+        if (r_mm < r_min_mm) r_mm = r_min_mm;
+        cap_nm += cup_mu_of(load, i) * n_i * r_mm * 1e-3;
+    }
+    double arm_mm = load->twist_arm_mm > 0.0f ? (double)load->twist_arm_mm : 0.0;
+    double twist_nm = arm_mm * 1e-3 * shear_n;
+    /* slip = 1 / (S / mu N + T / cap): the shear and the twist share the friction */
+    double use = 0.0;
+    if (shear_n > 0.0) use += friction_n > 0.0 ? shear_n / friction_n : INFINITY;
+    if (twist_nm > 0.0) use += cap_nm > 0.0 ? twist_nm / cap_nm : INFINITY;
     double lever_c_mm = 0.0 - y_edge_mm; /* group centre above the edge */
     double overturn_nm =
         weight_n * (double)p->com_height_mm * 1e-3 + pull_n * lever_c_mm * 1e-3;
@@ -90,7 +128,9 @@ int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CU
     r->net_normal_n = (float)net_n;
     r->friction_n = (float)friction_n;
     r->shear_n = (float)shear_n;
-    r->slip_margin = margin(friction_n, shear_n);
+    r->twist_nm = (float)twist_nm;
+    r->twist_cap_nm = (float)cap_nm;
+    r->slip_margin = friction_n <= 0.0 ? 0.0f : margin(1.0, use);
     r->restore_nm = (float)restore_nm;
     r->overturn_nm = (float)overturn_nm;
     /* pulled off outright (N <= 0): no peel margin either */
@@ -108,6 +148,56 @@ void hold_load_for(const params_robot *p, const cc_status *st, hold_load *load)
     load->mu = wet ? p->mu_wet : p->mu_dry;
     load->pull_n = 0.0f;
     load->shear_extra_n = 0.0f;
+    load->twist_arm_mm = 0.0f;
+    load->cup_mu = NULL;
+}
+
+/* x of the centre of mass minus x of group g's cup centroid, mm, with the X
+ * cylinder at s_mm (carriage frame: body A at S_x/2 - s, body B at 0, the
+ * rest of the mass at 0). */
+static double twist_dx_mm(const params_robot *p, hold_group g, double s_mm)
+{
+    const double m = (double)p->mass_kg, ma = (double)p->body_a_kg;
+    const double half = 0.5 * (double)p->stroke_x_mm;
+    const double body_a_x = half - s_mm;
+    const double x_cog = m > 0.0 ? ma * body_a_x / m : 0.0;
+    double cen_x = 0.0;
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        double xy[2];
+        params_cup_xy_mm(p, (unsigned)g, i, xy);
+        cen_x += xy[0] / PARAMS_CUPS_PER_GROUP;
+    }
+    const double body_x = g == HOLD_GROUP_A ? body_a_x : 0.0;
+    return x_cog - (body_x + cen_x);
+}
+
+float hold_twist_arm_mm(const params_robot *p, const cc_status *st, hold_group g)
+{
+    if (!p || (unsigned)g >= HOLD_GROUP_COUNT) return 0.0f;
+    const double stroke = (double)p->stroke_x_mm, tol = (double)p->pos_tol_mm;
+    double lo = 0.0, hi = stroke; /* unknown: anywhere on the stroke */
+    if (st && st->pos_valid[0] && isfinite(st->pos_mm[0])) {
+        lo = (double)st->pos_mm[0] - tol;
+        hi = (double)st->pos_mm[0] + tol;
+    } else if (st && (st->x & CC_X_XCYL_MINUS_END) && !(st->x & CC_X_XCYL_PLUS_END)) {
+        lo = -tol;
+        hi = tol;
+    } else if (st && (st->x & CC_X_XCYL_PLUS_END) && !(st->x & CC_X_XCYL_MINUS_END)) {
+        lo = stroke - tol;
+        hi = stroke + tol;
+    }
+    if (lo < 0.0) lo = 0.0;
+    if (hi > stroke) hi = stroke;
+    if (hi < lo) lo = hi = lo > stroke ? stroke : lo;
+    /* dx is linear in s: the largest |dx| is at an end of the interval */
+    double a = fabs(twist_dx_mm(p, g, lo)), b = fabs(twist_dx_mm(p, g, hi));
+    return (float)(a > b ? a : b);
+}
+
+void hold_load_for_group(const params_robot *p, const cc_status *st, hold_group g, hold_load *load)
+{
+    hold_load_for(p, st, load);
+    load->twist_arm_mm = hold_twist_arm_mm(p, st, g);
 }
 
 int hold_group_grips(const cc_status *st, hold_group g)
@@ -118,12 +208,38 @@ int hold_group_grips(const cc_status *st, hold_group g)
 
 int hold_group_verified(const params_robot *p, const cc_status *st, hold_group g, hold_result *r)
 {
+    return hold_group_verified_fr(p, NULL, st, g, r);
+}
+
+void hold_friction_clear(hold_friction *fr)
+{
+    if (fr) memset(fr, 0, sizeof *fr);
+}
+
+int hold_friction_set(hold_friction *fr, hold_group g, const float mu[PARAMS_CUPS_PER_GROUP])
+{
+    if (!fr || (unsigned)g >= HOLD_GROUP_COUNT) return HOLD_EARG;
+    if (!mu) {
+        fr->known[g] = 0;
+        return HOLD_OK;
+    }
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++)
+        if (!(isfinite(mu[i]) && mu[i] >= 0.0f && mu[i] <= 2.0f)) return HOLD_EARG;
+    memcpy(fr->mu[g], mu, sizeof fr->mu[g]);
+    fr->known[g] = 1;
+    return HOLD_OK;
+}
+
+int hold_group_verified_fr(const params_robot *p, const hold_friction *fr, const cc_status *st,
+                           hold_group g, hold_result *r)
+{
     hold_result local;
     hold_load load;
     hold_result *res = r ? r : &local;
     const hold_group_io *io = hold_io(g);
 
-    hold_load_for(p, st, &load);
+    hold_load_for_group(p, st, g, &load);
+    if (fr && fr->known[g]) load.cup_mu = fr->mu[g];
     int rc = hold_eval(p, g, &st->cup_kpa[io->cup_first], &load, res);
     if (rc) return 0;
     if (!(st->x & io->x_vac_ok) || !(st->x & io->x_down) || (st->x & io->x_up)) return 0;

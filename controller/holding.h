@@ -11,9 +11,16 @@
  *   shear        S    [N]   = m [kg] * g [m/s^2] + S_x     weight along the facade (-Y; the facade
  *                                                          is vertical, +Y up) plus other in-plane
  *                                                          loads S_x (wind drag, brush)
- *   slip margin  slip       = mu * N / S                   friction the cups can hold / what pulls
- *                                                          them along the facade (twist ignored:
- *                                                          the default robot has no rotation load)
+ *   twist        T    [N m]  = |dx| [m] * S [N]            dx: sideways (X) offset of the centre of
+ *                                                          mass from the group's cup centroid c;
+ *                                                          the shear S acts at the centre of mass
+ *   twist lever  r_i  [m]   = max(|p_i - c|, d/3)          a disc's own friction radius is 2R/3
+ *   per-cup      N_i  [N]   = max(F_i - P/6, 0)
+ *   slip margin  slip       = 1 / (S / (mu sum N_i) + T / (mu sum N_i r_i))
+ *                                                          friction shared linearly by the shear
+ *                                                          and the twist, as the simulator's check
+ *                                                          (docs/simulator.md); T = 0 gives
+ *                                                          mu * N / S
  *   peel margin  peel       = M_r / M_o about the footprint's lower edge:
  *                M_r [N m]  = sum_i F_i * l_i               l_i = y_i - y_e [m]: lever of cup i
  *                                                          above the edge y_e = min_i y_i - d/2
@@ -36,10 +43,32 @@
  * Hand check (tests/check_holding.c): 6 cups x 60 kPa x 7.854e-3 m^2 =
  * 2827 N; mu 0.5 -> 1414 N against 25 kg x 9.81 = 245 N: slip 5.76.
  *
+ * Twist arm (hold_twist_arm_mm).  The centre of mass: bodies A and B
+ * (body_a_kg, body_b_kg) at their centres, the rest m_r = m - m_A - m_B at
+ * the carriage.  With the carriage as origin, body A sits at
+ * x = S_x/2 - s_x (s_x: X cylinder position, 0..S_x) and body B at x = 0, so
+ *   x_cog = m_A (S_x/2 - s_x) / m,   dx = x_cog - (x_body + x_c)
+ * where x_c is the mean x of the group's cup offsets (0 for the default
+ * robot).  Default robot: A holding dx = (1 - m_A/m)(s_x - S_x/2), up to
+ * 120 mm at a stroke end; B holding dx = (m_A/m)(S_x/2 - s_x), up to 30 mm.
+ * The mean lever r_i of either group is 404 mm: at 120 mm the twist costs A
+ * a factor 1 / (1 + 0.120/0.404) = 0.771 of its slip margin.
+ * s_x is known as: the position sensor (pos_valid[0]) pos_mm[0] +/- pos_tol_mm;
+ * without it the end switches X0 (s_x = 0) or X1 (s_x = S_x), +/- pos_tol_mm;
+ * otherwise unknown: the worst |dx| over 0..S_x.  The largest |dx| over
+ * that interval is used (conservative).
+ *
+ * Friction rule (the supervisor and the gait have no map of the facade):
+ * mu is the params' mu_dry / mu_wet, which params_from_robotcfg takes from
+ * glass, the slipperiest surface a verified cup can stand on: joint and
+ * mullion leak too much (5 /s) for a cup over them to hold "sealed", and
+ * verification needs every cup >= vac_sealed_kpa.  The mission predicts
+ * footholds with the facade's own mu per cup (controller/mission.c).
+ *
  * "Verified" (S1, S2, S3) is one definition used by the gait and the
  * supervisor alike: every cup of the group >= sealed, its vacuum switch on,
  * its legs-down switch on and legs-up switch off, and SF >= required with
- * the load of hold_load_for().
+ * the load of hold_load_for_group() (twist included).
  *
  * Errors: 0 or a negative HOLD_E* code; hold_strerror() gives the text.
  */
@@ -86,6 +115,9 @@ typedef struct {
     float mu;            /* friction coefficient cup-surface */
     float pull_n;        /* P: loads pulling the robot off the facade, N (>= 0) */
     float shear_extra_n; /* S_x: in-plane loads besides the weight, N (>= 0) */
+    const float *cup_mu; /* per-cup friction [6] of this foothold (map), or NULL: mu for all */
+    float twist_arm_mm;  /* |dx|: sideways offset of the centre of mass from the group's
+                            cup centroid, mm (>= 0; 0: no twist) */
 } hold_load;
 
 typedef struct {
@@ -95,6 +127,8 @@ typedef struct {
     float net_normal_n;  /* N = sum F_i - P */
     float friction_n;    /* mu * N */
     float shear_n;       /* S */
+    float twist_nm;      /* T = |dx| * S */
+    float twist_cap_nm;  /* mu * sum N_i r_i */
     float slip_margin;
     float restore_nm;    /* M_r */
     float overturn_nm;   /* M_o */
@@ -116,15 +150,53 @@ int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CU
  * hold_load_for: the load the controller assumes now: the full mass (no
  * water-level sensor: the tank is counted full), mu_wet when assume_wet or
  * when the spray pump is driven (Y13 in D103), else mu_dry; no wind or
- * brush load yet (0).
+ * brush load yet (0); no twist (twist_arm_mm 0: hold_load_for_group adds it).
  */
 void hold_load_for(const params_robot *p, const cc_status *st, hold_load *load);
+
+/**
+ * hold_twist_arm_mm: the twist arm |dx| in mm (>= 0) for group g holding
+ * alone, from the X cylinder's position as st knows it (see "Twist arm"
+ * above; st NULL: unknown, the worst case).
+ */
+float hold_twist_arm_mm(const params_robot *p, const cc_status *st, hold_group g);
+
+/** hold_load_for_group: hold_load_for() plus the twist arm of group g. */
+void hold_load_for_group(const params_robot *p, const cc_status *st, hold_group g, hold_load *load);
 
 /**
  * hold_group_verified: 1 when group g is verified in st (see above), else 0.
  * r (may be NULL) receives the holding evaluation.
  */
 int hold_group_verified(const params_robot *p, const cc_status *st, hold_group g, hold_result *r);
+
+/*
+ * The friction under each group's cups where it stands now, from the facade
+ * map (the mission knows the footholds; wet values, dirt included): the S2
+ * check then uses the same friction as the mission's prediction and the
+ * physics — a mullion (0.2 wet) or grime is weaker than the glass value
+ * (mu_wet) the check would otherwise assume for every cup.
+ */
+typedef struct {
+    float mu[HOLD_GROUP_COUNT][PARAMS_CUPS_PER_GROUP];
+    uint8_t known[HOLD_GROUP_COUNT]; /* 0: use the load's uniform mu */
+} hold_friction;
+
+/** hold_friction_clear: nothing known (uniform mu for both groups). */
+void hold_friction_clear(hold_friction *fr);
+
+/**
+ * hold_friction_set: the friction of group g's six cups (0..2 each), or
+ * mu NULL to forget it.  Returns 0 or HOLD_EARG (bad group or value).
+ */
+int hold_friction_set(hold_friction *fr, hold_group g, const float mu[PARAMS_CUPS_PER_GROUP]);
+
+/**
+ * hold_group_verified_fr: hold_group_verified with the per-cup friction of
+ * fr for the groups it knows (fr may be NULL).
+ */
+int hold_group_verified_fr(const params_robot *p, const hold_friction *fr, const cc_status *st,
+                           hold_group g, hold_result *r);
 
 /** hold_group_grips: the PLC's own notion (interlocks L1-L4): vacuum switch and legs-down switch. */
 int hold_group_grips(const cc_status *st, hold_group g);

@@ -50,6 +50,8 @@ void params_defaults(params_robot *p)
 
     p->mass_kg = 25.0f;
     p->tank_kg = 4.0f;
+    p->body_a_kg = 5.0f; /* sim/robots/default.ini body_a_kg, body_b_kg */
+    p->body_b_kg = 5.0f;
     p->com_height_mm = 120.0f;
     p->gravity_m_s2 = 9.81f;
     p->mu_dry = 0.5f;
@@ -133,6 +135,8 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
     CHECK_F(leak_max_kpa_per_s, 0.0f, 100.0f);
     CHECK_F(mass_kg, 1.0f, 500.0f);
     CHECK_F(tank_kg, 0.0f, 100.0f);
+    CHECK_F(body_a_kg, 0.0f, 500.0f);
+    CHECK_F(body_b_kg, 0.0f, 500.0f);
     CHECK_F(com_height_mm, 0.0f, 5000.0f);
     CHECK_F(gravity_m_s2, 0.1f, 100.0f);
     CHECK_F(mu_dry, 0.01f, 2.0f);
@@ -165,6 +169,9 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
     if (!(p->tank_kg < p->mass_kg))
         return fail(err, errlen, PARAMS_EORDER, "tank_kg %g >= mass_kg %g", (double)p->tank_kg,
                     (double)p->mass_kg);
+    if (!(p->body_a_kg + p->body_b_kg <= p->mass_kg))
+        return fail(err, errlen, PARAMS_EORDER, "body_a_kg %g + body_b_kg %g > mass_kg %g",
+                    (double)p->body_a_kg, (double)p->body_b_kg, (double)p->mass_kg);
     if (p->settle_timeout_ticks < p->settle_ticks)
         return fail(err, errlen, PARAMS_EORDER, "settle_timeout_ticks %lu < settle_ticks %lu",
                     (unsigned long)p->settle_timeout_ticks, (unsigned long)p->settle_ticks);
@@ -192,6 +199,8 @@ int params_from_robotcfg(params_robot *p, const robotcfg *rc, char *err, size_t 
     /* the model counts the tank full: no level sensor tells it otherwise */
     p->mass_kg = (float)(rc->mass_dry_kg + rc->tank_kg);
     p->tank_kg = (float)rc->tank_kg;
+    p->body_a_kg = (float)rc->body_a_kg;
+    p->body_b_kg = (float)rc->body_b_kg;
     p->com_height_mm = (float)(rc->cg_height_m * 1e3);
     p->mu_dry = (float)rc->mu_dry[FACADE_GLASS];
     p->mu_wet = (float)rc->mu_wet[FACADE_GLASS];

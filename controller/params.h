@@ -64,6 +64,10 @@ typedef struct params_robot {
 
     /* load */
     float mass_kg;               /* 25 with a full 4 kg tank: the model uses the full mass */
+    float body_a_kg;             /* 5: X cylinder body with the group A feet (part of mass_kg) */
+    float body_b_kg;             /* 5: Y cylinder body with the group B feet (part of mass_kg);
+                                    the rest (carriage, tank, water, brush) is at the carriage:
+                                    the twist lever of the holding model */
     float tank_kg;               /* 4 (documentation of what mass_kg contains) */
     float com_height_mm;         /* centre of mass above the facade: the peel lever */
     float gravity_m_s2;          /* 9.81 */

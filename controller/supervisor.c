@@ -110,7 +110,7 @@ sup_reason sup_observe(sup *s, const cc_status *st, uint32_t now_ticks)
         SUP_R_PLC_HOLD,        SUP_R_CUP_IMPLAUSIBLE,  SUP_R_ENDS_IMPLAUSIBLE, SUP_R_LEGS_IMPLAUSIBLE,
         SUP_R_POS_IMPLAUSIBLE};
     for (unsigned g = 0; g < HOLD_GROUP_COUNT; g++) {
-        int ok = hold_group_verified(s->p, st, (hold_group)g, &s->hr[g]);
+        int ok = hold_group_verified_fr(s->p, s->fr, st, (hold_group)g, &s->hr[g]);
         if (ok && !s->v_ok[g]) s->v_since_ticks[g] = now_ticks;
         s->v_ok[g] = ok;
     }

@@ -115,6 +115,7 @@ const char *sup_reason_name(sup_reason r);
 
 typedef struct sup {
     const params_robot *p;   /* caller's, outlives the supervisor */
+    const hold_friction *fr; /* per-cup friction of the footholds (ctl's), or NULL */
     sup_phase phase;
     sup_reason reason;       /* first fault of the current (or last) HOLD */
     unsigned detail;         /* gait_fail for SUP_R_GAIT, else 0 */

@@ -40,6 +40,91 @@ static void all_cups(float v[6], float kpa)
     for (unsigned i = 0; i < 6; i++) v[i] = kpa;
 }
 
+/* Twist (hand computation, default robot, g 9.81, mu 0.25, 60 kPa):
+ *   group A cups x -400, -469.282, -330.718, 400, 469.282, 330.718 mm,
+ *   y 80, -40, -40: centroid (0, 0); levers 407.922, 470.983, 333.128 mm
+ *   each twice: sum 2.424067 m, mean 404.0 mm
+ *   friction mu sum N = 0.25 * 2827.433 = 706.858 N
+ *   twist capacity mu sum N r = 0.25 * 471.239 * 2.424067 = 285.5786 N m
+ *   X cylinder at its + end (s 300): dx = (1 - 5/25) * 150 = 120 mm
+ *   T = 0.120 * 245.25 = 29.43 N m
+ *   slip = 1 / (245.25 / 706.858 + 29.43 / 285.5786) = 2.22216 (2.8823 untwisted)
+ *   group B (levers mean 404.0 mm, capacity 285.5772 N m), s 0:
+ *   dx = 5/25 * 150 = 30 mm, T = 7.3575 N m, slip 2.68297 */
+START_TEST(test_twist_hand_numbers)
+{
+    float kpa[6];
+    hold_result r;
+    hold_load load = {.mass_kg = 25.0f, .mu = 0.25f, .twist_arm_mm = 120.0f};
+    all_cups(kpa, 60.0f);
+    ck_assert_int_eq(hold_eval(&P, HOLD_GROUP_A, kpa, &load, &r), 0);
+    near(r.friction_n, 706.8583, "friction N");
+    near(r.twist_cap_nm, 285.5786, "A twist capacity N m");
+    near(r.twist_nm, 29.43, "A twist N m");
+    near(r.slip_margin, 2.222164, "A slip with twist");
+    load.twist_arm_mm = 0.0f;
+    ck_assert_int_eq(hold_eval(&P, HOLD_GROUP_A, kpa, &load, &r), 0);
+    near(r.slip_margin, 2.882190, "A slip without twist");
+    near(r.twist_nm, 0.0, "no twist");
+    load.twist_arm_mm = 30.0f;
+    ck_assert_int_eq(hold_eval(&P, HOLD_GROUP_B, kpa, &load, &r), 0);
+    near(r.twist_cap_nm, 285.5772, "B twist capacity N m");
+    near(r.twist_nm, 7.3575, "B twist N m");
+    near(r.slip_margin, 2.682969, "B slip with twist");
+}
+END_TEST
+
+START_TEST(test_twist_arm_from_status)
+{
+    cc_status st;
+    memset(&st, 0, sizeof st);
+    /* unknown position: the worst case over the stroke */
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 120.0, "A unknown");
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 30.0, "B unknown");
+    near(hold_twist_arm_mm(&P, NULL, HOLD_GROUP_A), 120.0, "A no status");
+    /* position sensor: pos +/- pos_tol (3 mm) */
+    st.pos_valid[0] = 1;
+    st.pos_mm[0] = 150.0f;
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 0.8 * 3.0, "A mid stroke");
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 0.2 * 3.0, "B mid stroke");
+    st.pos_mm[0] = 300.0f;
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 120.0, "A + end");
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 30.0, "B + end");
+    st.pos_mm[0] = 100.0f; /* dx A = 0.8 * (103 - 150) */
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 0.8 * 53.0, "A at 100 mm");
+    /* end switches without a sensor */
+    st.pos_valid[0] = 0;
+    st.x = CC_X_XCYL_MINUS_END;
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 120.0, "A - end switch");
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 30.0, "B - end switch");
+    st.x = CC_X_XCYL_PLUS_END;
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 30.0, "B + end switch");
+    /* lighter body A: B's arm shrinks */
+    P.body_a_kg = 2.5f;
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_B), 15.0, "B, 2.5 kg body A");
+    near(hold_twist_arm_mm(&P, &st, HOLD_GROUP_A), 0.9 * 150.0, "A, 2.5 kg body A");
+}
+END_TEST
+
+START_TEST(test_twist_release_check)
+{
+    /* the demo's case: A alone, X at its end, wet, cups at 53 kPa:
+     * untwisted 2.546 would pass, with twist 1.963 must not */
+    float kpa[6];
+    hold_result r;
+    hold_load load = {.mass_kg = 25.0f, .mu = 0.25f};
+    all_cups(kpa, 53.0f);
+    ck_assert_int_eq(hold_eval(&P, HOLD_GROUP_A, kpa, &load, &r), 0);
+    ck_assert(r.safety_factor >= 2.0f);
+    load.twist_arm_mm = 120.0f;
+    ck_assert_int_eq(hold_eval(&P, HOLD_GROUP_A, kpa, &load, &r), 0);
+    ck_assert(r.safety_factor < 2.0f);
+    near(r.safety_factor, 1.0 / (245.25 / (0.25 * 6 * 53e3 * 7.853982e-3) +
+                                 29.43 / (0.25 * 53e3 * 7.853982e-3 * 2.424067)),
+         "A at 53 kPa, twisted");
+}
+END_TEST
+
 START_TEST(test_cup_area)
 {
     near(params_cup_area_m2(&P), 7.853982e-3, "cup area m^2");
@@ -197,7 +282,9 @@ START_TEST(test_verified)
     hold_result r;
     standing(&st, 60.0f);
     ck_assert_int_eq(hold_group_verified(&P, &st, HOLD_GROUP_A, &r), 1);
-    near(r.safety_factor, 2.882196, "wet (assume_wet) safety factor at 60 kPa");
+    /* no position sensor, no end switch: the worst twist arm, 120 mm for A
+     * (test_twist_hand_numbers); untwisted it would be 2.882196 */
+    near(r.safety_factor, 2.222164, "wet (assume_wet) safety factor at 60 kPa, worst twist");
     ck_assert_int_eq(hold_group_verified(&P, &st, HOLD_GROUP_B, NULL), 1);
     ck_assert_int_eq(hold_group_grips(&st, HOLD_GROUP_A), 1);
 
@@ -220,10 +307,22 @@ START_TEST(test_verified)
 
     /* cups sealed but the safety factor too low: 30 kg at 45 kPa wet = 1.80 */
     standing(&st, 45.0f);
+    /* X cylinder measured at mid stroke: twist arm 0.8 * 3 mm (pos_tol) */
+    st.pos_valid[0] = 1;
+    st.pos_mm[0] = 150.0f;
     ck_assert_int_eq(hold_group_verified(&P, &st, HOLD_GROUP_A, NULL), 1);
     P.mass_kg = 30.0f;
     ck_assert_int_eq(hold_group_verified(&P, &st, HOLD_GROUP_A, &r), 0);
-    near(r.safety_factor, 0.25 * 6 * 45e3 * 7.853982e-3 / (30.0 * 9.81), "sf with 30 kg");
+    {
+        const double f = 45e3 * 7.853982e-3, w = 30.0 * 9.81;
+        const double arm = (1.0 - 5.0 / 30.0) * 3.0e-3;
+        near(r.safety_factor, 1.0 / (w / (0.25 * 6 * f) + arm * w / (0.25 * f * 2.424067)),
+             "sf with 30 kg");
+    }
+    /* without the position, the worst arm: 45 kPa no longer verifies A */
+    P.mass_kg = 25.0f;
+    st.pos_valid[0] = 0;
+    ck_assert_int_eq(hold_group_verified(&P, &st, HOLD_GROUP_A, NULL), 0);
 }
 END_TEST
 
@@ -309,6 +408,9 @@ static Suite *holding_suite(void)
     tcase_add_test(t, test_pull_and_shear_loads);
     tcase_add_test(t, test_wet_threshold);
     tcase_add_test(t, test_implausible_readings);
+    tcase_add_test(t, test_twist_hand_numbers);
+    tcase_add_test(t, test_twist_arm_from_status);
+    tcase_add_test(t, test_twist_release_check);
     suite_add_tcase(s, t);
     t = tcase_create("verified");
     tcase_add_checked_fixture(t, setup, NULL);
