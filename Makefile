@@ -153,6 +153,7 @@ install: $(BIN)
 	  $(DESTDIR)$(PREFIX)/share/crossclimb
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/crossclimb
 	install -m 0644 docs/plc/crossclimb.il $(DESTDIR)$(PREFIX)/share/crossclimb/
+	install -m 0644 perception/weights/fusion-default.safetensors $(DESTDIR)$(PREFIX)/share/crossclimb/
 	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 
 clean:

@@ -43,7 +43,11 @@ typedef enum {
     CLI_KEY_STEP,   /* single half-step: resume for one half-step, then pause again */
     CLI_KEY_STOP,
     CLI_KEY_HOLD,   /* the E-stop key: ctl_operator_hold() at once */
-    CLI_KEY_QUIT    /* refused by the loop unless the robot is safe (cli_run_safe) */
+    CLI_KEY_QUIT,   /* refused by the loop unless the robot is safe (cli_run_safe) */
+    CLI_KEY_JOG_XP, /* jog: one checked half-step while paused (mis_jog), +X ... */
+    CLI_KEY_JOG_XM, /* ... -X */
+    CLI_KEY_JOG_YP, /* ... +Y (up) */
+    CLI_KEY_JOG_YM  /* ... -Y (down) */
 } cli_key;
 
 /*
@@ -85,7 +89,20 @@ typedef struct cli_run_opts {
     const cli_ui *ui;          /* the console, or NULL: progress lines */
     void *ui_user;
     double speed;              /* PLC seconds per wall second (0: as fast as possible) */
+    const char *fusion_path;   /* perception weights asked before each half-step (S5), or NULL: the shipped ones */
+    int fusion_off;            /* --fusion off: no model (the mission's own checks only) */
 } cli_run_opts;
+
+/*
+ * cli_default_weights: the shipped fusion weights next to a build tree
+ * (EXEDIR/../perception/weights/), an installed binary
+ * (EXEDIR/../share/crossclimb/) or in $CROSSCLIMB_SRC.  Returns 0 with the
+ * path in out, or -1 when there are none.
+ */
+int cli_default_weights(char *out, size_t len);
+
+/* cli_fusion_option: parse the value of --fusion (FILE or "off") into o. */
+void cli_fusion_option(cli_run_opts *o, const char *v);
 
 typedef struct cli_run_out {
     char outcome[24];

@@ -81,6 +81,8 @@ static void demo_usage(FILE *f)
             "  --truth FILE    keep the simulator's ground-truth log\n"
             "  --max-sim-s S   give up after S seconds of virtual time (default %.0f)\n"
             "  --steps         a line per half-step\n"
+            "  --fusion FILE|off  perception weights asked before each half-step (only\n"
+            "                  ever more careful; default: the shipped weights)\n"
             "  --headless      progress lines even on a terminal (no console)\n"
             "  --speed 1x|10x|max  pace virtual time for watching (default: 10x in the\n"
             "                  console, max otherwise); on a terminal the console is used and\n"
@@ -351,6 +353,9 @@ int cmd_demo(int argc, char **argv)
             o.quiet_steps = 0;
         } else if (!strcmp(a, "--headless")) {
             headless = 1;
+        } else if (!strcmp(a, "--fusion") && v) {
+            cli_fusion_option(&o, v);
+            i++;
         } else if (!strcmp(a, "--speed") && v) {
             speed = !strcmp(v, "1x") ? 1.0 : !strcmp(v, "10x") ? 10.0 : !strcmp(v, "max") ? 0.0 : -2.0;
             if (speed < -1.0) {

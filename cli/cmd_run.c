@@ -12,7 +12,7 @@
  * acknowledge it (type `ack`), and every later HOLD too; `demo`
  * acknowledges the start-up HOLD by itself and nothing else (a HOLD in a
  * demo ends it as outcome=held).  Commands are lines on stdin: ack, pause,
- * resume, stop, hold, status, quit (docs/operator.md).
+ * resume, stop, hold, jog, status, quit (docs/operator.md).
  */
 #include <errno.h>
 #include <limits.h>
@@ -97,6 +97,7 @@ typedef struct {
     int quit;
     int held_prompted;
     int step_once;           /* single step: pause at the next half-step's begin */
+    const cc_status *st;     /* the status of this cycle, NULL when the exchange failed */
     char errbuf[256];
 } run_ctx;
 
@@ -156,6 +157,37 @@ static void do_ack(run_ctx *x, const char *by)
     x->held_prompted = 0;
 }
 
+/* The operator's jog (mis_jog): one checked half-step while paused. */
+static int do_jog(run_ctx *x, unsigned axis, int dir)
+{
+    const char sg = dir > 0 ? '+' : '-', an = axis ? 'Y' : 'X';
+    int rc = mis_jog(x->m, x->c, x->st, axis, dir);
+    if (rc == 0) {
+        const mis_move *mv = &x->m->d.move;
+        say(x, "jog %c%c: group %s lifted, %.0f mm along %c (the mission stays paused)", sg, an,
+            hold_group_name(mv->group), mv->chosen_mm, an);
+    } else {
+        say(x, "jog refused: %s", rc == MIS_EJOG ? mis_jog_reason(x->m) : mis_strerror(rc));
+    }
+    char what[16];
+    snprintf(what, sizeof what, "jog %c%c", sg, an == 'X' ? 'x' : 'y');
+    runlog_operator(x->rl, x->c->now_ticks, what, rc);
+    return rc;
+}
+
+/* "jog +x" ... "jog -y": 0 with axis and dir, -1 when it is not one. */
+static int parse_jog(const char *s, unsigned *axis, int *dir)
+{
+    if (strncmp(s, "jog", 3) != 0) return -1;
+    s += 3;
+    while (*s == ' ' || *s == '\t') s++;
+    if ((s[0] != '+' && s[0] != '-') || (s[1] != 'x' && s[1] != 'X' && s[1] != 'y' && s[1] != 'Y') || s[2])
+        return -1;
+    *dir = s[0] == '+' ? 1 : -1;
+    *axis = s[1] == 'y' || s[1] == 'Y';
+    return 0;
+}
+
 static void operator_command(run_ctx *x, char *line)
 {
     char *s = line;
@@ -186,8 +218,17 @@ static void operator_command(run_ctx *x, char *line)
         progress_line(x);
     } else if (!strcmp(s, "quit") || !strcmp(s, "q")) {
         x->quit = 1;
+    } else if (!strncmp(s, "jog", 3)) {
+        unsigned axis;
+        int dir;
+        if (parse_jog(s, &axis, &dir) == 0) {
+            do_jog(x, axis, dir); /* logs its own operator record */
+            return;
+        }
+        say(x, "jog: expected 'jog +x', 'jog -x', 'jog +y' or 'jog -y'");
+        rc = -1;
     } else {
-        say(x, "unknown command '%s' (ack, pause, resume, stop, hold, status, quit)", s);
+        say(x, "unknown command '%s' (ack, pause, resume, stop, hold, jog +x|-x|+y|-y, status, quit)", s);
         rc = -1;
     }
     runlog_operator(x->rl, x->c->now_ticks, s, rc);
@@ -231,6 +272,10 @@ static void ui_command(run_ctx *x, cli_key k)
         runlog_operator(x->rl, x->c->now_ticks, "step", rc);
         return;
     }
+    case CLI_KEY_JOG_XP: do_jog(x, 0, 1); return;
+    case CLI_KEY_JOG_XM: do_jog(x, 0, -1); return;
+    case CLI_KEY_JOG_YP: do_jog(x, 1, 1); return;
+    case CLI_KEY_JOG_YM: do_jog(x, 1, -1); return;
     default: return;
     }
     operator_command(x, line);
@@ -315,10 +360,40 @@ static int all_cups_near_zero(const cc_status *st)
     return 1;
 }
 
+int cli_default_weights(char *out, size_t len)
+{
+    static const char *const rel[2] = {"/../perception/weights/fusion-default.safetensors",
+                                        "/../share/crossclimb/fusion-default.safetensors"};
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n > 0) {
+        dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        for (int i = 0; i < 2; i++) {
+            snprintf(out, len, "%s%s", dir, rel[i]);
+            if (access(out, R_OK) == 0) return 0;
+        }
+    }
+    const char *src = getenv("CROSSCLIMB_SRC");
+    if (src && *src) {
+        snprintf(out, len, "%s/perception/weights/fusion-default.safetensors", src);
+        if (access(out, R_OK) == 0) return 0;
+    }
+    return -1;
+}
+
+void cli_fusion_option(cli_run_opts *o, const char *v)
+{
+    o->fusion_off = !strcmp(v, "off");
+    o->fusion_path = o->fusion_off ? NULL : v;
+}
+
 int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
 {
     static ctl c;
     static mission m;
+    static fusion_gate gate;
     run_ctx x;
     facade *fac = NULL;
     robotcfg rcfg;
@@ -383,6 +458,23 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
         goto out;
     }
     have_mission = 1;
+    if (!o->fusion_off) {
+        char wbuf[PATH_MAX];
+        const char *wpath = o->fusion_path;
+        if (!wpath && cli_default_weights(wbuf, sizeof wbuf) == 0) wpath = wbuf;
+        if (!wpath) {
+            fprintf(x.out, "fusion: off (no shipped weights found; --fusion FILE)\n");
+        } else if (fg_open(&gate, wpath, err, sizeof err)) {
+            fprintf(stderr, "crossclimb %s: --fusion: %s\n", o->prog, err);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        } else {
+            m.gate = &gate;
+            fprintf(x.out, "fusion: %s asked before each half-step\n", wpath);
+        }
+    } else {
+        fprintf(x.out, "fusion: off\n");
+    }
     mis_dyn cp;
     int resume = 0;
     if (o->state_path && !o->fresh_state && access(o->state_path, F_OK) == 0) {
@@ -464,6 +556,7 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
         }
         int cr = ctl_cycle(&c, x.link, &st);
         cycles++;
+        x.st = NULL; /* until this cycle's status is good */
         if (cr == CTL_ELINK) {
             if (fail_run++ == 0) {
                 runlog_fault(x.rl, c.now_ticks, "link", link_last_error(x.link));
@@ -483,6 +576,7 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
             }
             fail_run = 0;
             mis_step(&m, &c, &st);
+            x.st = &st;
             /* the controller's own word on a fall: every cup at nothing */
             if (was_running && all_cups_near_zero(&st)) {
                 if (++zero_run == FALL_SUSPECT_CYCLES) {
@@ -533,7 +627,9 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
         int save = 0;
         while (mis_next_event(&m, &ev)) {
             runlog_mission(x.rl, &ev);
-            if (!o->quiet_steps || (ev.type != MIS_EV_STEP_BEGIN && ev.type != MIS_EV_STEP_END)) event_line(&x, &ev);
+            if (!o->quiet_steps || (ev.type != MIS_EV_STEP_BEGIN && ev.type != MIS_EV_STEP_END) ||
+                (ev.type == MIS_EV_STEP_END && ev.move.kind == MIS_MV_JOG)) /* a jog's end: always */
+                event_line(&x, &ev);
             if (ev.type == MIS_EV_STEP_BEGIN && x.step_once) { /* single step: this one, then wait */
                 x.step_once = 0;
                 mis_pause(&m, "single step");
@@ -598,6 +694,13 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     s->cycles = cycles;
     s->link_failures = c.stats.link_failures;
     s->half_steps = m.d.half_steps;
+    s->reseats = c.gait.reseats_total;
+    s->shifts = c.gait.shifts_total;
+    s->fusion_on = m.gate != NULL;
+    if (m.gate) {
+        s->fusion_asked = m.gate->asked;
+        s->fusion_careful = m.gate->asked - m.gate->acted[FG_PROCEED];
+    }
     /* what the demo needs to judge the run by the simulator's truth */
     res->plan_map = malloc(m.ncells ? m.ncells : 1);
     if (res->plan_map) memcpy(res->plan_map, m.plan_map, m.ncells);
@@ -618,6 +721,7 @@ out:
     if (x.rl) runlog_close(x.rl);
     link_close(x.link);
     if (have_mission) mis_free(&m);
+    fg_close(&gate);
     facade_free(fac);
     res->exit_code = rc;
     return rc;
@@ -656,6 +760,9 @@ static void run_usage(FILE *f)
             "                       FILE exists the mission continues from it (a controller\n"
             "                       restarted in mid-step finishes that half-step first)\n"
             "  --fresh              ignore an existing --state FILE and start afresh\n"
+            "  --fusion FILE|off    perception weights asked before each half-step; they can\n"
+            "                       only make the robot more careful (default: the shipped\n"
+            "                       perception/weights/fusion-default.safetensors)\n"
             "  --headless           no prompts and no console; progress lines only (the\n"
             "                       console is used when stdin and stdout are a terminal)\n"
             "  --progress-s S       a progress line every S seconds of PLC time (default 30)\n"
@@ -663,7 +770,8 @@ static void run_usage(FILE *f)
             "\n"
             "The controller starts HELD: check the robot, then type 'ack' (and Enter), or\n"
             "press 'a' in the console ('?' lists its keys; SPACE is the E-stop).\n"
-            "Commands on stdin: ack, pause, resume, stop, hold, status, quit.\n"
+            "Commands on stdin: ack, pause, resume, stop, hold, status, quit, and while\n"
+            "paused jog +x|-x|+y|-y (one checked half-step; h/j/k/l or arrows in the console).\n"
             "Ends with one line 'result: outcome=... falls=... coverage=... area_m2=...\n"
             "sim_time_s=... rate_m2_per_h=... min_safety_factor=... holds=...\n"
             "refused_commands=...'; exit 0 only for a completed mission.\n");
@@ -696,6 +804,9 @@ int cmd_run(int argc, char **argv)
             return CLI_EXIT_USAGE;
         } else if (!strcmp(a, "--plc")) {
             o.plc_uri = v;
+            i++;
+        } else if (!strcmp(a, "--fusion")) {
+            cli_fusion_option(&o, v);
             i++;
         } else if (!strcmp(a, "--facade")) {
             o.facade_path = v;

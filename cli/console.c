@@ -151,7 +151,7 @@ static cli_key con_poll_key(void *user)
             k->help = 0;
             return CLI_KEY_HOLD;
         }
-        if (ch == KEY_RESIZE) {
+        if (ch == KEY_RESIZE) { /* ncurses has the new size (SIGWINCH): all of it again */
             clearok(curscr, TRUE);
             continue;
         }
@@ -168,6 +168,10 @@ static cli_key con_poll_key(void *user)
         case 'n': return CLI_KEY_STEP;
         case 's': return CLI_KEY_STOP;
         case 'q': return CLI_KEY_QUIT;
+        case 'l': case KEY_RIGHT: return CLI_KEY_JOG_XP;
+        case 'h': case KEY_LEFT: return CLI_KEY_JOG_XM;
+        case 'k': case KEY_UP: return CLI_KEY_JOG_YP;
+        case 'j': case KEY_DOWN: return CLI_KEY_JOG_YM;
         default: continue;
         }
     }
@@ -187,7 +191,8 @@ static void put(int y, int x, int w, const char *fmt, ...)
     if (w > 0) mvaddnstr(y, x, b, w);
 }
 
-static const char *const key_line = "SPACE/e=E-STOP(HOLD) a=ack/start p=pause r=resume n=step s=stop q=quit ?=help";
+/* 80 characters: the whole line fits 80 columns, the E-stop key first */
+static const char *const key_line = "SPACE/e=E-STOP(HOLD) a=ack p=pause r=resume n=step hjkl=jog s=stop q=quit ?=help";
 
 static void draw_keys(void)
 {
@@ -292,12 +297,16 @@ static void draw_help(void)
         "p           pause after the half-step under way",
         "r           resume",
         "n           single step: from a pause, one half-step, then pause",
+        "h or LEFT   jog -X  | while paused: one half-step, checked",
+        "l or RIGHT  jog +X  | as the mission's (footholds, path,",
+        "k or UP     jog +Y  | range, holding); the mission stays",
+        "j or DOWN   jog -Y  | paused ('r' goes on from there)",
         "s           stop the mission after the half-step under way",
         "q           quit: HOLD and leave (refused unless the robot is safe:",
         "            HELD, or both groups gripping, no half-step in flight)",
         "?           this help (any key closes it)",
     };
-    const int n = (int)(sizeof lines / sizeof lines[0]), w = 66;
+    const int n = (int)(sizeof lines / sizeof lines[0]), w = 72; /* the longest line + 4, <= 80 */
     int top = (LINES - n - 2) / 2, left = (COLS - w) / 2;
     for (int i = 0; i < n + 2; i++) mvhline(top + i, left, ' ', w);
     mvaddch(top, left, '+');
@@ -343,7 +352,9 @@ static void con_draw(void *user, const cc_status *st, const ctl *c, const missio
     erase();
     if (COLS < CON_MIN_COLS || LINES < CON_MIN_ROWS) {
         put(0, 0, COLS, "terminal too small: %dx%d, the console needs %dx%d", COLS, LINES, CON_MIN_COLS, CON_MIN_ROWS);
-        put(1, 0, COLS, "phase %s", sup_phase_name(ctl_phase(c)));
+        put(1, 0, COLS, "enlarge the terminal; until then only the E-stop key works");
+        put(2, 0, COLS, "phase %s, mission %s, hold %s", sup_phase_name(ctl_phase(c)),
+            mis_state_name((mis_state)m->d.state), ctl_phase(c) == SUP_HELD ? sup_reason_name(c->sup.reason) : "none");
         attron(A_REVERSE);
         mvhline(LINES - 1, 0, ' ', COLS);
         put(LINES - 1, 0, COLS, "SPACE/e = E-STOP (HOLD)");

@@ -17,12 +17,17 @@
  *   a           acknowledge a HOLD (the start-up HOLD too: "start")
  *   p / r       pause / resume
  *   n           single step: from a pause, one half-step, then paused again
+ *   h l k j     jog -X +X +Y -Y (also the arrow keys): while paused, one
+ *               half-step checked like the mission's (mis_jog); a refusal
+ *               says why ("jog refused: ...")
  *   s           stop the mission after the half-step under way
  *   q           quit: HOLD and leave; refused while the robot is not safe
  *               (cli_run_safe: HELD, or both groups gripping with no
  *               half-step in flight)
  *   ?           help overlay (any key closes it)
- * Below 80x24 the console says so and shows only the E-stop key.
+ * A resize (KEY_RESIZE, from ncurses' SIGWINCH handler) redraws at once.
+ * Below 80x24 the console says so and shows only the E-stop key, which is
+ * then the only key that works.
  */
 #ifndef CROSSCLIMB_CONSOLE_H
 #define CROSSCLIMB_CONSOLE_H

@@ -600,7 +600,10 @@ static void step(gait *g, const cc_status *st, uint32_t now, const hold_result h
             fail_with(g, GAIT_FAIL_LOWER_TIMEOUT, now);
         break;
     case GAIT_GRIP:
-        if (cups_all(st, G, p->vac_sealed_kpa, 1) && (st->x & gio->x_vac_ok))
+        /* into SETTLE with a margin over the sealed threshold, which SETTLE
+         * then requires: a cup filling through 45 kPa would otherwise fail
+         * SETTLE on its reading noise one cycle later (a reseat for nothing) */
+        if (cups_all(st, G, p->vac_sealed_kpa + p->vac_hyst_kpa, 1) && (st->x & gio->x_vac_ok))
             enter(g, st, GAIT_SETTLE, now);
         else if (in_state >= p->grip_timeout_ticks)
             recover(g, st, now, GAIT_FAIL_GRIP_TIMEOUT);

@@ -31,6 +31,7 @@ const char *mis_strerror(int code)
     case MIS_ENOMEM: return "out of memory for the coverage maps";
     case MIS_ERANGE: return "region or start outside the facade";
     case MIS_ECKPT: return "checkpoint of another mission";
+    case MIS_EJOG: return "jog refused";
     default: return "unknown mission error";
     }
 }
@@ -50,7 +51,7 @@ const char *mis_phase_name(mis_phase p)
 
 const char *mis_move_kind_name(mis_move_kind k)
 {
-    static const char *const names[MIS_MV_KIND_COUNT] = {"home", "transit", "clean", "sidestep"};
+    static const char *const names[MIS_MV_KIND_COUNT] = {"home", "transit", "clean", "sidestep", "jog"};
     return (unsigned)k < MIS_MV_KIND_COUNT ? names[k] : "?";
 }
 
@@ -71,7 +72,7 @@ const char *mis_event_name(mis_event_type t)
 {
     static const char *const names[MIS_EV_TYPE_COUNT] = {
         "plan",     "lane-begin", "lane-end", "step-begin", "step-end", "shortened",
-        "sidestep", "blocked",    "paused",   "resumed",    "stopped",  "done"};
+        "sidestep", "blocked",    "paused",   "resumed",    "stopped",  "done", "fusion"};
     return (unsigned)t < MIS_EV_TYPE_COUNT ? names[t] : "?";
 }
 
@@ -109,6 +110,9 @@ void mis_config_from_robotcfg(mis_config *cfg, const robotcfg *rc)
     cfg->prox_margin_mm = 30.0;
     cfg->sidestep_mm = 0.0;
     cfg->detours_max = 4;
+    cfg->jog_mm = 50.0;
+    cfg->fusion_stop_wait_s = 2.0;
+    cfg->fusion_stops_max = 3;
     cfg->aux_bits = CC_Y_BRUSH | CC_Y_SPRAY;
     cfg->pause_on_water_low = 1;
     for (int s = 0; s < FACADE_SURF_COUNT; s++) cfg->mu_wet[s] = rc->mu_wet[s];
@@ -295,9 +299,31 @@ static void mu_store(const mission *m, hold_group g, const double pos[2], const 
     memcpy(c->e[i].mu, mu, sizeof c->e[i].mu);
 }
 
+/* Tell ctl the friction under group g's cups in pose ps (the map's, as the
+ * prediction below uses): the supervisor's S2 check then judges with it. */
+static void sync_friction(mission *m, ctl *c, hold_group g, const mis_pose *ps)
+{
+    double body[2];
+    float mu[PARAMS_CUPS_PER_GROUP];
+    mis_pose_group_mm(m->p, ps, g, body);
+    const double *cached = mu_lookup(m, g, body);
+    double fresh[PARAMS_CUPS_PER_GROUP];
+    for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
+        if (!cached) {
+            double cp[2];
+            cup_mm(m, g, body, i, cp);
+            fresh[i] = cup_mu(m, cp);
+        }
+        double v = cached ? cached[i] : fresh[i];
+        mu[i] = (float)(v > 2.0 ? 2.0 : v < 0.0 ? 0.0 : v);
+    }
+    if (!cached) mu_store(m, g, body, fresh);
+    (void)ctl_set_friction(c, g, mu);
+}
+
 /* Slip with twist of holder alone for the centres of mass cog_x[0..n). */
 static double predict_sf_at(const mission *m, const mis_pose *ps, hold_group holder, int brush,
-                            const double *cog_x, unsigned n)
+                            const double *cog_x, unsigned n, const float *kpa)
 {
     const params_robot *p = m->p;
     double body[2], cups[PARAMS_CUPS_PER_GROUP][2], mu[PARAMS_CUPS_PER_GROUP], cen[2] = {0, 0};
@@ -310,12 +336,17 @@ static double predict_sf_at(const mission *m, const mis_pose *ps, hold_group hol
         cen[1] += cups[i][1] / PARAMS_CUPS_PER_GROUP;
     }
     if (!cached) mu_store(m, holder, body, mu);
-    const double f_n = (double)p->vac_nominal_kpa * 1e3 * m->cfg.vac_pred_factor * params_cup_area_m2(p);
+    /* F_i: the predicted share of nominal vacuum, or what the holder's cup
+     * reads now when that is less (a leaking cup: the supervisor will
+     * judge with the reading) */
+    const double f_pred_kpa = (double)p->vac_nominal_kpa * m->cfg.vac_pred_factor;
     const double pull = brush ? m->cfg.brush_reaction_n : 0.0;
     const double r_min_m = (double)p->cup_diameter_mm * 1e-3 / 3.0;
     double fr = 0.0, frr = 0.0;
     for (unsigned i = 0; i < PARAMS_CUPS_PER_GROUP; i++) {
-        double nf = f_n - pull / PARAMS_CUPS_PER_GROUP;
+        double k = f_pred_kpa;
+        if (kpa && isfinite(kpa[i]) && (double)kpa[i] < k) k = kpa[i] > 0.0f ? (double)kpa[i] : 0.0;
+        double nf = k * 1e3 * params_cup_area_m2(p) - pull / PARAMS_CUPS_PER_GROUP;
         if (nf < 0.0) nf = 0.0;
         double r = hypot(cups[i][0] - cen[0], cups[i][1] - cen[1]) * 1e-3;
         if (r < r_min_m) r = r_min_m;
@@ -325,7 +356,8 @@ static double predict_sf_at(const mission *m, const mis_pose *ps, hold_group hol
     const double shear = (double)p->mass_kg * G_M_S2;
     double worst = 1e9;
     for (unsigned k = 0; k < n; k++) {
-        double twist = fabs(cog_x[k] - cen[0]) * 1e-3 * shear;
+        /* the supervisor takes the cylinder anywhere within its tolerance */
+        double twist = (fabs(cog_x[k] - cen[0]) + (double)p->pos_tol_mm) * 1e-3 * shear;
         if (fr <= 0.0 || frr <= 0.0) return 0.0;
         double sf = 1.0 / (shear / fr + twist / frr);
         if (sf < worst) worst = sf;
@@ -349,7 +381,7 @@ static double cog_x_mm(const mission *m, const mis_pose *ps)
 double mis_predict_sf(const mission *m, const mis_pose *ps, hold_group holder, int brush)
 {
     double cx = cog_x_mm(m, ps);
-    return predict_sf_at(m, ps, holder, brush, &cx, 1);
+    return predict_sf_at(m, ps, holder, brush, &cx, 1, NULL);
 }
 
 /* -------------------------------------------------------------- the step */
@@ -402,7 +434,14 @@ static mis_block check_move(const mission *m, const mis_pose *ps, hold_group g, 
     }
     if (!path_clear(m, g, from, to)) return MIS_BLK_PATH;
     double cog[2] = {cog_x_mm(m, ps), cog_x_mm(m, out)};
-    if (predict_sf_at(m, ps, hold_other(g), brush, cog, 2) < (double)p->safety_factor_required)
+    if (predict_sf_at(m, ps, hold_other(g), brush, cog, 2, NULL) < (double)p->safety_factor_required)
+        return MIS_BLK_HOLDING;
+    /* no dead end: where G lands it must be able to hold the robot alone
+     * for the next half-step (which lifts the other group), else a pose
+     * where neither group may let go can be reached — found on the grimy
+     * bottom row of the default facade; without the brush: a way out need
+     * not clean */
+    if (predict_sf_at(m, out, g, 0, &cog[1], 1, NULL) < (double)p->safety_factor_required)
         return MIS_BLK_HOLDING;
     if (!live) return MIS_BLK_NONE;
 
@@ -831,6 +870,33 @@ static int try_detour(mission *m, unsigned pa, const goal_t *gl, int prefer, mis
     return 0;
 }
 
+/* A climb (or descent) the holding blocks: the twist of the group left
+ * alone grows with the X cylinder away from mid stroke (the body moves off
+ * the centre of mass; docs/simulator.md).  One X half-step to mid stroke,
+ * by whichever group may make it, puts the body back under the carriage.
+ * Returns 1 with *mv when there is such a step (and it changes something). */
+static int try_recentre(mission *m, const cc_status *live, mis_move *mv)
+{
+    mis_dyn *d = &m->d;
+    const double mid = 0.5 * stroke(m->p, 0);
+    if (lattice_ax(m, 0) || fabs(d->pose.s_mm[0] - mid) < m->cfg.step_quant_mm) return 0;
+    for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
+        const hold_group g = k == 0 ? mover_of(1) : hold_other(mover_of(1));
+        mis_pose out;
+        if (check_move(m, &d->pose, g, 0, mid, 0, live, &out) != MIS_BLK_NONE) continue;
+        memset(mv, 0, sizeof *mv);
+        mv->group = g;
+        mv->axis = 0;
+        mv->target_mm[0] = (float)mid;
+        mv->target_mm[1] = NAN;
+        mv->nominal_mm = mv->chosen_mm = (float)fabs(mid - d->pose.s_mm[0]);
+        mv->before = d->pose;
+        mv->after = out;
+        return 1;
+    }
+    return 0;
+}
+
 static void make_move(mission *m, mis_move *mv, mis_move_kind kind)
 {
     mv->kind = kind;
@@ -911,6 +977,10 @@ static int decide(mission *m, const cc_status *live, mis_move *mv)
             int r = plan_advance(m, &d->pose, &gl, 0, live, &a);
             if (r > 0) {
                 *mv = a.mv;
+                make_move(m, mv, MIS_MV_TRANSIT);
+                return 1;
+            }
+            if (r < 0 && a.blk == MIS_BLK_HOLDING && try_recentre(m, live, mv)) {
                 make_move(m, mv, MIS_MV_TRANSIT);
                 return 1;
             }
@@ -1222,9 +1292,14 @@ static void complete_move(mission *m, ctl *c, const cc_status *st)
     int shifted = 0;
     for (unsigned ax = 0; ax < 2; ax++) {
         const double S = stroke(m->p, ax);
-        if (st->pos_valid[ax]) {
-            /* what it reads: the gait stops within its tolerance, always
-             * from the same side, so taking the target instead would add up */
+        double avg_mm;
+        if (st->pos_valid[ax] && gait_settled_pos_mm(&c->gait, ax, &avg_mm)) {
+            /* what it reads, averaged over the settle (the gait stops within
+             * its tolerance, always from the same side, so taking the target
+             * instead would add up) */
+            np.s_mm[ax] = avg_mm;
+            np.s_known[ax] = 1;
+        } else if (st->pos_valid[ax]) {
             np.s_mm[ax] = st->pos_mm[ax];
             np.s_known[ax] = 1;
         } else if (st->x & minus[ax]) {
@@ -1281,6 +1356,96 @@ static void complete_move(mission *m, ctl *c, const cc_status *st)
     emit(m, &ev);
 }
 
+/* The feet A1, A2, B1, B2 relative to the carriage in pose ps, mm (facade frame). */
+static void feet_rel_mm(const mission *m, const mis_pose *ps, float out[4][2])
+{
+    for (unsigned g = 0; g < HOLD_GROUP_COUNT; g++) {
+        double body[2];
+        mis_pose_group_mm(m->p, ps, (hold_group)g, body);
+        for (unsigned f = 0; f < 2; f++) {
+            double sum[2] = {0.0, 0.0};
+            for (unsigned j = 0; j < 3; j++) {
+                double xy[2];
+                params_cup_xy_mm(m->p, g, 3 * f + j, xy);
+                sum[0] += xy[0] / 3.0;
+                sum[1] += xy[1] / 3.0;
+            }
+            out[2 * g + f][0] = (float)(body[0] + sum[0] - ps->c_mm[0]);
+            out[2 * g + f][1] = (float)(body[1] + sum[1] - ps->c_mm[1]);
+        }
+    }
+}
+
+/* S5: the perception model's verdict before half-step *mv.  It can only make
+ * the robot more careful: a shorter step (SHORTEN; a sidestep verdict is
+ * taken as a shorter step too — the detour planner decides sidesteps from
+ * the map), or a wait and, after fusion_stops_max STOPs in a row, a pause
+ * for the operator.  A verdict that cannot be carried out safely (no
+ * shorter step passes check_move) leaves the step as the mission planned
+ * it — never less careful than without the model.  Returns 1 to go on with
+ * *mv, 0 to wait (or paused). */
+static int gate_check(mission *m, const cc_status *st, mis_move *mv)
+{
+    mis_dyn *d = &m->d;
+    double from[2], to[2];
+    mis_pose_group_mm(m->p, &mv->before, mv->group, from);
+    mis_pose_group_mm(m->p, &mv->after, mv->group, to);
+    const unsigned ax = mv->axis;
+    const int dir = to[ax] >= from[ax] ? 1 : -1;
+    float feet[4][2];
+    feet_rel_mm(m, &d->pose, feet);
+    mis_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = MIS_EV_FUSION;
+    ev.move = *mv;
+    if (fg_ask(m->gate, st, mv->group, ax, dir, feet, &ev.fusion) != 0) {
+        /* the model could not answer: the mission's own checks stand */
+        ev.a = FG_PROCEED;
+        snprintf(ev.reason, sizeof ev.reason, "no verdict");
+        emit(m, &ev);
+        return 1;
+    }
+    m->last_verdict = ev.fusion;
+    m->has_verdict = 1;
+    fg_action act = ev.fusion.action, taken = FG_PROCEED;
+    if (act == FG_STOP) {
+        m->gate_stops++;
+        taken = FG_STOP;
+        if (m->gate_stops >= m->cfg.fusion_stops_max) {
+            snprintf(ev.reason, sizeof ev.reason, "stop: paused for the operator");
+            ev.a = FG_STOP;
+            emit(m, &ev);
+            m->gate_stops = 0;
+            mis_pause(m, "fusion: stop");
+            return 0;
+        }
+        m->gate_wait_until = m->now_ticks + (uint32_t)lround(m->cfg.fusion_stop_wait_s * 100.0);
+        snprintf(ev.reason, sizeof ev.reason, "stop: waiting");
+        ev.a = FG_STOP;
+        emit(m, &ev);
+        return 0;
+    }
+    m->gate_stops = 0;
+    if (act == FG_SHORTEN || act == FG_SIDESTEP_LEFT || act == FG_SIDESTEP_RIGHT) {
+        const double s0 = d->pose.s_mm[ax], s1 = isnan(mv->target_mm[ax]) ? s0 : (double)mv->target_mm[ax];
+        mis_pose out;
+        snprintf(ev.reason, sizeof ev.reason, "no safe shorter step");
+        if (!lattice_ax(m, ax) && fabs(s1 - s0) >= 2.0 * m->cfg.step_quant_mm) {
+            double half = s0 + 0.5 * (s1 - s0);
+            if (check_move(m, &d->pose, mv->group, ax, half, mv->aux != 0, st, &out) == MIS_BLK_NONE) {
+                mv->target_mm[ax] = (float)half;
+                mv->chosen_mm = fabs(half - s0);
+                mv->after = out;
+                taken = FG_SHORTEN;
+                ev.reason[0] = '\0';
+            }
+        }
+    }
+    ev.a = (unsigned)taken;
+    emit(m, &ev);
+    return 1;
+}
+
 int mis_step(mission *m, ctl *c, const cc_status *st)
 {
     if (!m || !c || !st) return MIS_EARG;
@@ -1288,6 +1453,7 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
     mis_dyn *d = &m->d;
     m->now_ticks = c->now_ticks;
     const sup_phase ph = ctl_phase(c);
+    if (m->gate) fg_observe(m->gate, st, m->now_ticks);
 
     /* a restarted controller: the half-step in flight goes to the gait
      * before it derives the robot's state */
@@ -1309,9 +1475,14 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
         mis_pause(m, "water-low");
     if (ph != SUP_RUNNING) return 0;
 
+    if (!m->fr_synced) { /* where the groups stand at the start (or restart) */
+        for (unsigned g = 0; g < HOLD_GROUP_COUNT; g++) sync_friction(m, c, (hold_group)g, &d->pose);
+        m->fr_synced = 1;
+    }
     if (d->inflight) {
         if (!gait_idle(&c->gait)) return 0;
         complete_move(m, c, st);
+        sync_friction(m, c, d->move.group, &d->pose);
         ctl_set_aux(c, 0);
     }
     switch ((mis_state)d->state) {
@@ -1332,11 +1503,13 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
     default: break;
     }
     if (!gait_idle(&c->gait)) return 0;
+    if (m->gate && (int32_t)(m->now_ticks - m->gate_wait_until) < 0) return 0; /* a STOP waits */
     mis_move mv;
     if (!decide(m, st, &mv)) {
         ctl_set_aux(c, 0);
         return 0;
     }
+    if (m->gate && !gate_check(m, st, &mv)) return 0;
     int rc = ctl_half_to(c, mv.group, mv.target_mm);
     if (rc) { /* the controller would not take it: stop here, the operator decides */
         char why[48];
@@ -1350,6 +1523,7 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
     d->move = mv;
     d->inflight = 1;
     d->preset_done = 1;
+    sync_friction(m, c, mv.group, &mv.after); /* where it will land */
     d->move_since_ticks = m->now_ticks;
     ctl_set_aux(c, mv.aux);
     mis_event ev;
@@ -1360,6 +1534,132 @@ int mis_step(mission *m, ctl *c, const cc_status *st)
     emit(m, &ev);
     return 0;
 }
+
+/* --- jog --- */
+
+/* The operator's jog (mission.h mis_jog): one half-step while PAUSED, built
+ * like the mission's own half-steps and checked by the same check_move()
+ * with the live sensors, then asked of ctl like them (mis_step tracks it
+ * and takes the pose from the status when it is over). */
+
+/* Group g's jog along ax in direction dir: *mv, or why not (*why: a text
+ * in place of the block's name, or NULL). */
+static mis_block jog_try(const mission *m, const cc_status *st, hold_group g, unsigned ax, int dir,
+                         mis_move *mv, const char **why)
+{
+    const mis_dyn *d = &m->d;
+    const double S = stroke(m->p, ax), s = d->pose.s_mm[ax], tol = (double)m->p->pos_tol_mm;
+    const int is_mover = g == mover_of(ax);
+    /* the lifted body moves by the cylinder change (mover) or against it (follower) */
+    const double sgn = is_mover ? (double)dir : (double)-dir;
+    const double room = sgn > 0.0 ? S - s : s;
+    *why = NULL;
+    if (lattice_ax(m, ax) && is_mover && !d->pose.s_known[ax]) {
+        /* the carriage would move by an unknown length: home first */
+        *why = "cylinder position not known yet";
+        return MIS_BLK_RANGE;
+    }
+    if (room <= tol) return MIS_BLK_RANGE;
+    double len, s_new, nominal;
+    if (lattice_ax(m, ax)) { /* no position sensor: the cylinder stops only at its ends */
+        s_new = sgn > 0.0 ? S : 0.0;
+        len = nominal = room;
+    } else {
+        nominal = m->cfg.jog_mm;
+        len = nominal < room ? nominal : room;
+        if (len <= tol) {
+            *why = "jog length too short";
+            return MIS_BLK_RANGE;
+        }
+        s_new = s + sgn * len;
+    }
+    mis_pose out;
+    mis_block b = check_move(m, &d->pose, g, ax, s_new, 0, st, &out);
+    if (b != MIS_BLK_NONE) return b;
+    memset(mv, 0, sizeof *mv);
+    mv->group = g;
+    mv->axis = ax;
+    mv->target_mm[0] = mv->target_mm[1] = NAN;
+    mv->target_mm[ax] = (float)s_new;
+    mv->nominal_mm = nominal;
+    mv->chosen_mm = len;
+    mv->before = d->pose;
+    mv->after = out;
+    mv->kind = MIS_MV_JOG;
+    mv->aux = 0; /* brush and spray off */
+    return MIS_BLK_NONE;
+}
+
+int mis_jog(mission *m, ctl *c, const cc_status *st, unsigned axis, int dir)
+{
+    if (!m || !c || axis > 1u || (dir != 1 && dir != -1)) return MIS_EARG;
+    if (!m->begun) return MIS_ESTATE;
+    mis_dyn *d = &m->d;
+    const size_t rl = sizeof m->jog_reason;
+    const char sg = dir > 0 ? '+' : '-', an = axis ? 'Y' : 'X';
+    m->jog_reason[0] = '\0';
+    m->now_ticks = c->now_ticks;
+    if (d->state != MIS_PAUSED) {
+        snprintf(m->jog_reason, rl, "the mission is %s, not paused (pause first)",
+                 mis_state_name((mis_state)d->state));
+        return MIS_EJOG;
+    }
+    if (ctl_phase(c) != SUP_RUNNING) {
+        snprintf(m->jog_reason, rl, "the controller is %s, not running", sup_phase_name(ctl_phase(c)));
+        return MIS_EJOG;
+    }
+    if (d->inflight || !gait_idle(&c->gait) || c->pending) {
+        snprintf(m->jog_reason, rl, "a half-step is under way");
+        return MIS_EJOG;
+    }
+    if (!st) {
+        snprintf(m->jog_reason, rl, "no status this cycle (link)");
+        return MIS_EJOG;
+    }
+    const hold_group order[2] = {mover_of(axis), hold_other(mover_of(axis))};
+    mis_block b[2];
+    const char *why[2];
+    mis_move mv;
+    unsigned i;
+    for (i = 0; i < 2; i++)
+        if ((b[i] = jog_try(m, st, order[i], axis, dir, &mv, &why[i])) == MIS_BLK_NONE) break;
+    if (i == 2) {
+        snprintf(m->jog_reason, rl, "%c%c: no safe half-step (group %s: %s; group %s: %s)", sg, an,
+                 hold_group_name(order[0]), why[0] ? why[0] : mis_block_name(b[0]), hold_group_name(order[1]),
+                 why[1] ? why[1] : mis_block_name(b[1]));
+        return MIS_EJOG;
+    }
+    /* S5: the perception gate, as before a mission half-step (only ever more careful) */
+    if (m->gate && !gate_check(m, st, &mv)) {
+        snprintf(m->jog_reason, rl, "%c%c: the perception gate says stop", sg, an);
+        return MIS_EJOG;
+    }
+    int rc = ctl_half_to(c, mv.group, mv.target_mm);
+    if (rc) {
+        snprintf(m->jog_reason, rl, "%c%c: the controller refused the half-step (%s)", sg, an, ctl_strerror(rc));
+        return MIS_EJOG;
+    }
+    d->move = mv;
+    d->inflight = 1;
+    d->preset_done = 1;
+    sync_friction(m, c, mv.group, &mv.after); /* where it will land, as mis_step does */
+    d->move_since_ticks = m->now_ticks;
+    ctl_set_aux(c, 0);
+    mis_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = MIS_EV_STEP_BEGIN;
+    ev.move = mv;
+    ev.a = d->lane_i;
+    emit(m, &ev);
+    return 0;
+}
+
+const char *mis_jog_reason(const mission *m)
+{
+    return m ? m->jog_reason : "";
+}
+
+/* --- end of jog --- */
 
 int mis_pause(mission *m, const char *reason)
 {

@@ -84,7 +84,9 @@
  *
  * Pause (mis_pause): the half-step under way completes, then the robot
  * stands on both groups, brush off; mis_resume() continues exactly where it
- * stopped.  Stop (mis_stop): the same, then the mission ends STOPPED.  A
+ * stopped; while paused the operator may jog the robot, one checked
+ * half-step at a time (mis_jog), and resume goes on from the new pose.
+ * Stop (mis_stop): the same, then the mission ends STOPPED.  A
  * controller HOLD suspends the mission (nothing is asked while not
  * RUNNING); after the operator's acknowledge the gait resumes its own
  * half-step and the mission goes on.
@@ -104,6 +106,7 @@
 #include <stdint.h>
 
 #include "controller/ctl.h"
+#include "controller/fusion_gate.h"
 #include "controller/holding.h"
 #include "controller/params.h"
 #include "plc_bridge/image.h"
@@ -117,6 +120,7 @@ enum {
     MIS_ENOMEM = -3,  /* the coverage maps could not be allocated (mis_init only) */
     MIS_ERANGE = -4,  /* region or start outside the facade */
     MIS_ECKPT = -5,   /* checkpoint of another mission (region, start, version) */
+    MIS_EJOG = -6,    /* a jog refused: mis_jog_reason() says why */
 };
 
 /** mis_strerror: text for a MIS_E* code (never NULL). */
@@ -157,10 +161,11 @@ typedef enum {
     MIS_MV_TRANSIT,   /* between lanes, brush off */
     MIS_MV_CLEAN,     /* on a lane (brush on when the carriage moves) */
     MIS_MV_SIDESTEP,  /* off the lane and back, around something */
+    MIS_MV_JOG,       /* the operator's jog while paused (mis_jog) */
     MIS_MV_KIND_COUNT
 } mis_move_kind;
 
-/** mis_move_kind_name: "home", "transit", "clean", "sidestep". */
+/** mis_move_kind_name: "home", "transit", "clean", "sidestep", "jog". */
 const char *mis_move_kind_name(mis_move_kind k);
 
 /* Why a step (or a lane) could not go on. */
@@ -214,6 +219,9 @@ typedef struct mis_config {
     double path_sample_mm;     /* obstacle check spacing along a lifted path (20) */
     double prox_margin_mm;     /* clearance kept to what a proximity sensor sees (30) */
     double sidestep_mm;        /* sidestep off a lane (0: one stroke) */
+    double fusion_stop_wait_s; /* a STOP verdict waits this long before the gate is asked again (2) */
+    unsigned fusion_stops_max; /* STOP verdicts in a row before the mission pauses and asks (3) */
+    double jog_mm;             /* an operator jog with position sensors (50; whole strokes without) */
     unsigned detours_max;      /* sidesteps per lane (4) */
     uint16_t aux_bits;         /* what runs while cleaning: CC_Y_BRUSH | CC_Y_SPRAY */
     int pause_on_water_low;    /* X21 pauses the mission (1) */
@@ -282,6 +290,7 @@ typedef enum {
     MIS_EV_RESUMED,
     MIS_EV_STOPPED,
     MIS_EV_DONE,
+    MIS_EV_FUSION,     /* fusion: the gate's verdict before the half-step move; a = action taken (fg_action) */
     MIS_EV_TYPE_COUNT
 } mis_event_type;
 
@@ -294,6 +303,7 @@ typedef struct mis_event {
     unsigned a, b;
     double x0, x1, y;
     mis_move move;
+    fg_verdict fusion;     /* MIS_EV_FUSION */
     char reason[48];
 } mis_event;
 
@@ -396,6 +406,13 @@ typedef struct mission {
     mis_event ev[MIS_EVENTS_MAX];
     unsigned ev_head, ev_n, ev_lost;
     int dry;                 /* planning on the map alone (no events, no sensors) */
+    int fr_synced;           /* ctl knows the friction under both groups */
+    fusion_gate *gate;       /* asked before each half-step (S5), or NULL; the caller's */
+    unsigned gate_stops;     /* STOP verdicts in a row for the half-step waiting */
+    uint32_t gate_wait_until;/* ticks: a STOP waits before it asks again */
+    fg_verdict last_verdict; /* the last verdict (console) */
+    int has_verdict;
+    char jog_reason[128];    /* why the last mis_jog() was refused ("" when it was not) */
 } mission;
 
 /**
@@ -429,6 +446,30 @@ int mis_step(mission *m, ctl *c, const cc_status *st);
 int mis_pause(mission *m, const char *reason);
 int mis_resume(mission *m);
 int mis_stop(mission *m);
+
+/**
+ * mis_jog: the operator's jog (SPEC §9): ONE half-step while the mission is
+ * PAUSED (the controller RUNNING, the gait idle with both groups gripping,
+ * no half-step in flight), moving a group's body by dir (+1 / -1) along
+ * axis (0 X, 1 Y).  The mover of the axis (it carries the carriage) is
+ * tried first, then the follower (its body moves the same way, the
+ * carriage stays).  The length is cfg.jog_mm, shortened to what the
+ * cylinder has left; without a position sensor on that cylinder it is the
+ * rest of the stroke (a cylinder stops only at its ends).  The move is
+ * checked exactly as a mission half-step (footholds with the landing
+ * tolerance, the lifted path, the cylinder's range, the holding group's
+ * predicted safety factor, the live edge and proximity sensors of st; the
+ * perception gate when there is one, S5), then asked of the controller (ctl_half_to: the gait's and the supervisor's
+ * checks S1-S4 apply) and tracked like any half-step: MIS_EV_STEP_BEGIN /
+ * MIS_EV_STEP_END of kind MIS_MV_JOG, the pose from the status when it is
+ * over, the checkpoint.  The mission stays PAUSED; mis_resume() goes on
+ * from the new pose.  Returns 0, MIS_EARG (bad axis or dir), MIS_ESTATE
+ * (not begun) or MIS_EJOG (refused: mis_jog_reason()).
+ */
+int mis_jog(mission *m, ctl *c, const cc_status *st, unsigned axis, int dir);
+
+/** mis_jog_reason: why the last mis_jog() was refused ("" after an accepted one; never NULL). */
+const char *mis_jog_reason(const mission *m);
 
 /** mis_finished: 1 when DONE or STOPPED. */
 int mis_finished(const mission *m);

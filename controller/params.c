@@ -46,6 +46,7 @@ void params_defaults(params_robot *p)
     p->vac_sealed_kpa = 45.0f;
     p->vac_released_kpa = 10.0f;
     p->vac_plausible_max_kpa = 100.0f;
+    p->vac_hyst_kpa = 1.0f;
     p->leak_max_kpa_per_s = 2.0f; /* 60 -> 45 kPa would take 7.5 s with the pump off */
 
     p->mass_kg = 25.0f;
@@ -131,6 +132,7 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
     CHECK_F(vac_nominal_kpa, 1.0f, 100.0f);
     CHECK_F(vac_sealed_kpa, 0.1f, 100.0f);
     CHECK_F(vac_released_kpa, 0.0f, 100.0f);
+    CHECK_F(vac_hyst_kpa, 0.0f, 20.0f);
     CHECK_F(vac_plausible_max_kpa, 1.0f, 1000.0f);
     CHECK_F(leak_max_kpa_per_s, 0.0f, 100.0f);
     CHECK_F(mass_kg, 1.0f, 500.0f);
@@ -160,6 +162,9 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
     if (!(p->vac_released_kpa < p->vac_sealed_kpa))
         return fail(err, errlen, PARAMS_EORDER, "vac_released_kpa %g >= vac_sealed_kpa %g",
                     (double)p->vac_released_kpa, (double)p->vac_sealed_kpa);
+    if (!(p->vac_sealed_kpa + p->vac_hyst_kpa <= p->vac_nominal_kpa))
+        return fail(err, errlen, PARAMS_EORDER, "vac_sealed_kpa %g + vac_hyst_kpa %g > vac_nominal_kpa %g",
+                    (double)p->vac_sealed_kpa, (double)p->vac_hyst_kpa, (double)p->vac_nominal_kpa);
     if (!(p->vac_sealed_kpa <= p->vac_nominal_kpa))
         return fail(err, errlen, PARAMS_EORDER, "vac_sealed_kpa %g > vac_nominal_kpa %g",
                     (double)p->vac_sealed_kpa, (double)p->vac_nominal_kpa);

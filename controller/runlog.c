@@ -368,6 +368,25 @@ int runlog_mission(runlog *rl, const mis_event *ev)
         json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
         json_object_object_add(o, "c_mm", pair(ev->x0, ev->y, 1));
         break;
+    case MIS_EV_FUSION: {
+        const fg_verdict *v = &ev->fusion;
+        add_str(o, "group", hold_group_name(ev->move.group));
+        add_str(o, "axis", ev->move.axis ? "Y" : "X");
+        json_object_object_add(o, "grip_risk", pair(v->grip_risk[0], v->grip_risk[1], 3));
+        json_object *pp = json_object_new_object();
+        for (unsigned k = 0; k < FUSION_PATH; k++)
+            json_object_object_add(pp, fusion_path_name((int)k), num(v->path_p[k], 3));
+        json_object_object_add(o, "path", pp);
+        json_object *sh = json_object_new_object();
+        for (unsigned k = 0; k < FUSION_MODALITIES; k++)
+            json_object_object_add(sh, fusion_modality_name((int)k), num(v->share[k], 3));
+        json_object_object_add(o, "attention_share", sh);
+        add_str(o, "verdict", fg_action_name(v->action));
+        add_str(o, "taken", fg_action_name((fg_action)ev->a));
+        json_object_object_add(o, "chosen_mm", num(ev->move.chosen_mm, 1));
+        if (ev->reason[0]) add_str(o, "note", ev->reason);
+        break;
+    }
     case MIS_EV_DONE:
         json_object_object_add(o, "lanes_done", json_object_new_int((int)ev->a));
         json_object_object_add(o, "lanes_skipped", json_object_new_int((int)ev->b));
@@ -414,6 +433,11 @@ int runlog_end(runlog *rl, uint32_t ticks, const runlog_summary *s)
     json_object_object_add(o, "cycles", json_object_new_uint64(s->cycles));
     json_object_object_add(o, "link_failures", json_object_new_uint64(s->link_failures));
     json_object_object_add(o, "half_steps", json_object_new_int((int)s->half_steps));
+    json_object_object_add(o, "reseats", json_object_new_int((int)s->reseats));
+    json_object_object_add(o, "shifts", json_object_new_int((int)s->shifts));
+    json_object_object_add(o, "fusion", json_object_new_boolean(s->fusion_on));
+    json_object_object_add(o, "fusion_asked", json_object_new_uint64(s->fusion_asked));
+    json_object_object_add(o, "fusion_careful", json_object_new_uint64(s->fusion_careful));
     return emit(rl, o);
 }
 

@@ -115,6 +115,10 @@ typedef struct runlog_summary {
     const char *source;       /* "controller" or "truth": whose word falls/coverage/sf are */
     uint64_t cycles, link_failures;
     unsigned half_steps;
+    unsigned reseats, shifts;  /* the gait's recoveries: a cup that would not seal */
+    int fusion_on;             /* the perception gate was asked (S5) */
+    uint64_t fusion_asked;     /* verdicts */
+    uint64_t fusion_careful;   /* of which not "proceed" */
 } runlog_summary;
 
 /** runlog_end: the "end" record. */

@@ -3,7 +3,8 @@
  * plan of a region, footholds off a joint, a mullion and an obstacle in a
  * small facade made here, pause/resume continuing where it stopped, stop,
  * an edge sensor ending a lane, a HOLD in mid-mission, a controller
- * restarted in mid-step from its checkpoint — live against the scripted
+ * restarted in mid-step from its checkpoint, the operator's jog while
+ * paused — live against the scripted
  * robot of tests/fakeplant.h (the PLC is the shipped instruction list), and
  * the dry-run planner alone.
  *
@@ -666,13 +667,175 @@ START_TEST(test_predict_sf)
     ck_assert_int_eq(mis_init(&M, &cfg, &P, F, err, sizeof err), 0);
     mis_pose ps = {{2000, 1500}, {150, 150}, {1, 1}};
     double mid = mis_predict_sf(&M, &ps, HOLD_GROUP_A, 0);
-    /* centred: 0.25 x 6 x 0.95 x 60 kPa x A / (25 kg g) */
+    /* centred: 0.25 x 6 x 0.95 x 60 kPa x A / (25 kg g), less the twist of
+     * an arm of the cylinder tolerance (pos_tol_mm: the supervisor takes
+     * the cylinder anywhere within it) against the cups' mean lever r:
+     * SF = SF0 / (1 + tol / r) */
     double want = 0.25 * 6 * 0.95 * 60e3 * params_cup_area_m2(&P) / (25.0 * 9.80665);
+    double cen[2] = {0, 0}, r_mean = 0.0, xy[6][2];
+    for (unsigned i = 0; i < 6; i++) {
+        params_cup_xy_mm(&P, HOLD_GROUP_A, i, xy[i]);
+        cen[0] += xy[i][0] / 6.0;
+        cen[1] += xy[i][1] / 6.0;
+    }
+    for (unsigned i = 0; i < 6; i++) r_mean += hypot(xy[i][0] - cen[0], xy[i][1] - cen[1]) / 6.0;
+    want /= 1.0 + (double)P.pos_tol_mm / r_mean;
     ck_assert_msg(fabs(mid - want) < 0.01, "%g vs %g", mid, want);
     ps.s_mm[0] = 300; /* carriage and B 150 mm right of A: twist */
     double end = mis_predict_sf(&M, &ps, HOLD_GROUP_A, 0);
     ck_assert(end < mid && end > 2.0);
     ck_assert(mis_predict_sf(&M, &ps, HOLD_GROUP_A, 1) < end); /* the brush pulls */
+}
+END_TEST
+
+/* The operator's jog (mis_jog): refused unless paused with the controller
+ * running and nothing in flight; accepted, one half-step of the jog length
+ * checked like the mission's, the pose tracked from the status, the mission
+ * still paused; resume goes on from the new pose to the end. */
+static int not_inflight(void) { return !M.d.inflight && gait_idle(&C.gait); }
+static int running_idle(void) { return C.sup.phase == SUP_RUNNING && gait_idle(&C.gait); }
+
+static unsigned count_jog_ends(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < EV_N; i++) n += EV[i].type == MIS_EV_STEP_END && EV[i].move.kind == MIS_MV_JOG;
+    return n;
+}
+
+START_TEST(test_jog)
+{
+    feat ft = {-1, -1, {-1, 0, 0, 0}, 0};
+    mis_config cfg;
+    F = make_facade(&ft);
+    config(&cfg, 1500, 1000, 2700, 2200, 2000, 1500);
+    ck_assert(fabs(cfg.jog_mm - 50.0) < 1e-9);
+    start_live(&cfg, 150.0f, 150.0f, 1);
+    ck_assert_int_eq(M.d.lattice, 0);
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 2, 1), MIS_EARG);
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, 0), MIS_EARG);
+    /* not paused: refused, nothing asked */
+    ck_assert(live_until(has_clean_steps, 40000));
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, 1), MIS_EJOG);
+    ck_assert_msg(strstr(mis_jog_reason(&M), "not paused") != NULL, "%s", mis_jog_reason(&M));
+    ck_assert_int_eq(mis_pause(&M, "test"), 0);
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, 1), MIS_EJOG); /* pausing: not yet */
+    ck_assert(live_until(is_paused, 2000));
+    ck_assert(gait_idle(&C.gait));
+    const unsigned steps = M.d.half_steps;
+
+    /* +X or -X, whichever way the mover (B) has room for a whole jog */
+    const double S = P.stroke_x_mm, tol = P.pos_tol_mm;
+    const int dir = M.d.pose.s_mm[0] <= 0.5 * S ? 1 : -1;
+    const mis_pose before = M.d.pose;
+    const unsigned ev0 = EV_N;
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, dir), 0);
+    ck_assert_str_eq(mis_jog_reason(&M), "");
+    ck_assert(M.d.inflight);
+    ck_assert(!gait_idle(&C.gait));
+    ck_assert_int_eq(M.d.move.kind, MIS_MV_JOG);
+    ck_assert_int_eq(M.d.move.group, HOLD_GROUP_B);
+    ck_assert_uint_eq(M.d.move.axis, 0);
+    ck_assert(fabs(M.d.move.chosen_mm - 50.0) < 1e-6);
+    ck_assert(fabs((double)M.d.move.target_mm[0] - (before.s_mm[0] + dir * 50.0)) < 1e-3);
+    ck_assert(isnan(M.d.move.target_mm[1]));
+    ck_assert_uint_eq(M.d.move.aux, 0);
+    /* a second jog while the first is under way: refused */
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, dir), MIS_EJOG);
+    ck_assert_msg(strstr(mis_jog_reason(&M), "under way") != NULL, "%s", mis_jog_reason(&M));
+    drain();
+    ck_assert_uint_eq(EV_N, ev0 + 1);
+    ck_assert_int_eq(EV[ev0].type, MIS_EV_STEP_BEGIN);
+    ck_assert_int_eq(EV[ev0].move.kind, MIS_MV_JOG);
+    ck_assert_str_eq(mis_move_kind_name(MIS_MV_JOG), "jog");
+    ck_assert(live_until(not_inflight, 3000));
+    ck_assert_int_eq(M.d.state, MIS_PAUSED); /* still paused */
+    ck_assert_uint_eq(M.d.half_steps, steps + 1);
+    ck_assert_uint_eq(count_jog_ends(), 1);
+    /* the carriage moved by the jog length (within the gait's tolerance), Y not */
+    const double moved = M.d.pose.c_mm[0] - before.c_mm[0];
+    ck_assert_msg(fabs(moved - dir * 50.0) <= tol + 1.0, "carriage moved %.1f mm", moved);
+    ck_assert(fabs(M.d.pose.c_mm[1] - before.c_mm[1]) < 1e-6);
+    ck_assert(fabs(M.d.pose.s_mm[0] - (double)R.st.pos_mm[0]) < 1e-3); /* as measured */
+    for (unsigned i = 0; i < 500; i++) { /* nothing more asked while paused */
+        live_cycle();
+        ck_assert(gait_idle(&C.gait));
+    }
+    ck_assert_uint_eq(M.d.half_steps, steps + 1);
+
+    /* the controller held: refused */
+    ck_assert_int_eq(ctl_operator_hold(&C), 0);
+    live_cycle();
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 1, 1), MIS_EJOG);
+    ck_assert_msg(strstr(mis_jog_reason(&M), "not running") != NULL, "%s", mis_jog_reason(&M));
+    ck_assert_int_eq(ctl_acknowledge(&C), 0);
+    ck_assert(live_until(running_idle, 2000));
+
+    /* resume: the mission goes on from the new pose to its end */
+    ck_assert_int_eq(mis_resume(&M), 0);
+    ck_assert(live_until(is_finished, 60000));
+    ck_assert_int_eq(M.d.state, MIS_DONE);
+    ck_assert_uint_eq(check_steps(), M.d.half_steps);
+    ck_assert_uint_eq(count_jog_ends(), 1);
+    ck_assert_uint_ge(M.live_hits, M.plan.planned_cells * 95 / 100);
+    assert_clean_run();
+}
+END_TEST
+
+/* Without position sensors a jog is the rest of the stroke; the mover out
+ * of stroke, the follower jogs instead (the carriage stays); jogging towards
+ * void is refused once no group can land, and no jog ever lands on it. */
+START_TEST(test_jog_lattice_edge)
+{
+    feat ft = {-1, -1, {-1, 0, 0, 0}, 20}; /* x >= 4000 mm void */
+    mis_config cfg;
+    F = make_facade(&ft);
+    config(&cfg, 1500, 1000, 2700, 2200, 2000, 1500);
+    start_live(&cfg, 0.0f, 300.0f, 0); /* at the ends: no homing */
+    ck_assert_int_eq(M.d.lattice, 3);
+    ck_assert_int_eq(mis_pause(&M, "test"), 0);
+    ck_assert(live_until(is_paused, 20000));
+    ck_assert(live_until(not_inflight, 20000));
+    /* +Y with the Y cylinder at its plus end: A (the mover of Y) has no
+     * room; B jogs its body up by the rest of the stroke */
+    const mis_pose before = M.d.pose;
+    const double Sy = P.stroke_y_mm;
+    if (before.s_mm[1] >= Sy - 1.0) {
+        ck_assert_int_eq(mis_jog(&M, &C, &R.st, 1, 1), 0);
+        ck_assert_int_eq(M.d.move.group, HOLD_GROUP_B);
+        ck_assert(fabs((double)M.d.move.target_mm[1]) < 1e-6);
+        ck_assert(fabs(M.d.move.chosen_mm - Sy) < 1e-6);
+        ck_assert(live_until(not_inflight, 3000));
+        ck_assert(fabs(M.d.pose.c_mm[1] - before.c_mm[1]) < 1e-6); /* the carriage stayed */
+        double b0[2], b1[2];
+        mis_pose_group_mm(&P, &before, HOLD_GROUP_B, b0);
+        mis_pose_group_mm(&P, &M.d.pose, HOLD_GROUP_B, b1);
+        ck_assert(fabs(b1[1] - b0[1] - Sy) < 1.0);
+    }
+    /* walk +X to the void: every jog a whole stroke, until refused */
+    int refused = 0;
+    for (unsigned k = 0; k < 40 && !refused; k++) {
+        const mis_pose p0 = M.d.pose;
+        int rc = mis_jog(&M, &C, &R.st, 0, 1);
+        if (rc == MIS_EJOG) {
+            refused = 1;
+            break;
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert(fabs(M.d.move.chosen_mm - P.stroke_x_mm) < 1.0);
+        ck_assert(live_until(not_inflight, 3000));
+        ck_assert_int_eq(M.d.state, MIS_PAUSED);
+        ck_assert(M.d.pose.c_mm[0] >= p0.c_mm[0] - 1e-6);
+    }
+    ck_assert(refused);
+    ck_assert_msg(strstr(mis_jog_reason(&M), "foothold") != NULL, "%s", mis_jog_reason(&M));
+    ck_assert_msg(strstr(mis_jog_reason(&M), "+X") != NULL, "%s", mis_jog_reason(&M));
+    ck_assert_uint_ge(count_jog_ends(), 2);
+    check_steps(); /* no landing on the void, the holder never moved */
+    /* back the other way is fine */
+    ck_assert_int_eq(mis_jog(&M, &C, &R.st, 0, -1), 0);
+    ck_assert(live_until(not_inflight, 3000));
+    check_steps();
+    assert_clean_run();
 }
 END_TEST
 
@@ -700,6 +863,8 @@ static Suite *mission_suite(void)
     tcase_add_test(t, test_hold_in_mission);
     tcase_add_test(t, test_restart_mid_step);
     tcase_add_test(t, test_void_edge_map);
+    tcase_add_test(t, test_jog);
+    tcase_add_test(t, test_jog_lattice_edge);
     suite_add_tcase(s, t);
     return s;
 }

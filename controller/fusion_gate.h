@@ -1,0 +1,141 @@
+/*
+ * fusion_gate.h — the controller's use of the perception model (SPEC §6 S5,
+ * §7): before each half-step the mission asks the gate; the verdict can only
+ * make the robot more careful.
+ *
+ * The gate turns what the controller has — the status block of every cycle
+ * (cup vacuum, proximity), the mission's pose (feet relative to the
+ * carriage) and the direction of the coming half-step — into the snapshot the
+ * model was trained on (perception/features.h; the dataset's conventions of
+ * sim/episodes.c, docs/perception-data.md):
+ *
+ *   vacuum_kpa[12]        the status block's cups, kPa below atmosphere
+ *   vacuum_rate_kpa_s[12] least-squares slope of each cup over the last
+ *                         FG_HISTORY_S (1.0 s), one sample per FG_SAMPLE_MS
+ *                         (100 ms) of PLC time (D104) — fixed ring, no heap
+ *   foot_mm[4][2]         feet A1, A2, B1, B2 relative to the carriage, in
+ *                         the travel frame: [0] to the right, [1] ahead
+ *   holding[2]            both groups commanded to grip (the moment before
+ *                         the release of the lifted group)
+ *   proximity[4]          right, left, ahead, behind of the travel direction;
+ *                         "no value" (0xFFFF) = no echo; implausible = dropout
+ *   camera                offline (the controller has no camera client yet:
+ *                         zero camera tokens, as the model was trained for a
+ *                         dead camera)
+ *
+ * The verdict → action rule (fg_decide), never less careful than PROCEED:
+ *   grip risk of the lifted group's next foothold >= risk_stop, or the path
+ *   head's STOP with p >= p_act                             -> FG_STOP
+ *   path SIDESTEP_LEFT/RIGHT with p >= p_act                -> sidestep
+ *   path SHORTEN with p >= p_act                            -> FG_SHORTEN
+ *   anything else                                           -> FG_PROCEED
+ *
+ * Memory: fg_open allocates the model and its workspace; fg_observe and
+ * fg_ask allocate nothing (the control loop's rule).
+ *
+ * Errors: 0 or a negative FG_E* code (fg_strerror), model errors as
+ * FG_EMODEL with the loader's message in err.
+ */
+#ifndef CROSSCLIMB_CONTROLLER_FUSION_GATE_H
+#define CROSSCLIMB_CONTROLLER_FUSION_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/holding.h"
+#include "controller/params.h"
+#include "perception/features.h"
+#include "perception/fusion.h"
+#include "plc_bridge/image.h"
+
+enum {
+    FG_OK = 0,
+    FG_EARG = -1,   /* NULL pointer, bad axis/direction */
+    FG_EMODEL = -2, /* the weights file could not be loaded (message in err) */
+    FG_ENOMEM = -3, /* workspace allocation failed */
+    FG_EINFER = -4, /* features or inference failed (non-finite reading, ...) */
+};
+
+/** fg_strerror: text of an FG_E* code (never NULL). */
+const char *fg_strerror(int code);
+
+typedef enum {
+    FG_PROCEED = 0,
+    FG_SHORTEN,
+    FG_SIDESTEP_LEFT,
+    FG_SIDESTEP_RIGHT,
+    FG_STOP,
+    FG_ACTION_COUNT
+} fg_action;
+
+/** fg_action_name: "proceed", "shorten", "sidestep-left", "sidestep-right", "stop" ("?"). */
+const char *fg_action_name(fg_action a);
+
+#define FG_SAMPLE_MS 100u /* vacuum history sample period, PLC ms */
+#define FG_HISTORY_N 11u  /* samples: 1.0 s of history, as the training data */
+
+typedef struct {
+    float risk_stop; /* grip risk of the lifted group's next foothold that stops (0.95) */
+    float p_act;     /* path probability a path class needs to act (0.80) */
+} fg_config;
+
+/** fg_config_default: the thresholds above. */
+void fg_config_default(fg_config *cfg);
+
+typedef struct {
+    float grip_risk[HOLD_GROUP_COUNT];   /* next foothold of A, B does not seal and hold, 0..1 */
+    float path_p[FUSION_PATH];           /* PROCEED, SHORTEN, LEFT, RIGHT, STOP */
+    unsigned path;                       /* argmax of path_p */
+    float share[FUSION_MODALITIES];      /* attention share: pressure, proximity, camera */
+    unsigned n_tokens[FUSION_MODALITIES];
+    fg_action action;                    /* fg_decide's */
+} fg_verdict;
+
+typedef struct fusion_gate {
+    fusion_model model;
+    fusion_workspace ws;
+    feat_tokens tok;                      /* ~54 KiB, reused */
+    fg_config cfg;
+    float hist_kpa[FG_HISTORY_N][FEAT_CUPS]; /* ring of samples */
+    uint32_t hist_ticks[FG_HISTORY_N];
+    unsigned hist_n, hist_head;           /* samples held, next slot */
+    int open;
+    uint64_t asked, acted[FG_ACTION_COUNT];
+} fusion_gate;
+
+/**
+ * fg_open: load the weights at path (features layout checked) and size the
+ * workspace for every token the features can make.  Returns 0, FG_EARG,
+ * FG_EMODEL (message in err) or FG_ENOMEM.  Release with fg_close.
+ */
+int fg_open(fusion_gate *g, const char *path, char *err, size_t errlen);
+
+/** fg_close: release the model; NULL-safe; *g becomes closed. */
+void fg_close(fusion_gate *g);
+
+/**
+ * fg_observe: every cycle: keeps one sample of the cups per FG_SAMPLE_MS of
+ * PLC time (now_ticks, 10 ms each) for the rate.  No allocation.
+ */
+void fg_observe(fusion_gate *g, const cc_status *st, uint32_t now_ticks);
+
+/**
+ * fg_ask: the verdict before a half-step of group `lifted` along axis (0 X,
+ * 1 Y) in direction dir (+1/-1), with the feet at foot_mm (A1, A2, B1, B2,
+ * facade frame, relative to the carriage, mm).  Fills *v (action by
+ * fg_decide).  Returns 0, FG_EARG or FG_EINFER.  No allocation.
+ */
+int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
+           unsigned axis, int dir, const float foot_mm[4][2], fg_verdict *v);
+
+/**
+ * fg_snapshot: the perception snapshot fg_ask gives the model (see above)
+ * for a half-step along axis in direction dir.  Returns 0 or FG_EARG.
+ */
+int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int dir,
+                const float foot_mm[4][2], feat_snapshot *out);
+
+/** fg_decide: the action of verdict v for the lifted group under cfg (see above). */
+fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * check_fusion_gate.c — the controller's perception gate (controller/fusion_gate.h):
+ * the verdict → action rule, the vacuum rate from the PLC-time history, the
+ * travel frame of feet and proximity, the shipped weights loaded and asked,
+ * errors, and no allocation per question.
+ */
+#include <check.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/fusion_gate.h"
+
+static void weights_path(char *out, size_t len)
+{
+    const char *src = getenv("CROSSCLIMB_SRC");
+    snprintf(out, len, "%s/perception/weights/fusion-default.safetensors", src && *src ? src : ".");
+}
+
+static fg_verdict verdict(float risk_a, float risk_b, unsigned path, float p)
+{
+    fg_verdict v;
+    memset(&v, 0, sizeof v);
+    v.grip_risk[0] = risk_a;
+    v.grip_risk[1] = risk_b;
+    for (unsigned k = 0; k < FUSION_PATH; k++) v.path_p[k] = (1.0f - p) / (FUSION_PATH - 1);
+    v.path_p[path] = p;
+    v.path = path;
+    return v;
+}
+
+/* Every row of the rule in fusion_gate.h, at and either side of its thresholds. */
+START_TEST(test_decide)
+{
+    fg_config c;
+    fg_config_default(&c);
+    fg_verdict v = verdict(0.1f, 0.1f, 0, 0.9f);
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), FG_PROCEED);
+    /* the lifted group's risk counts, not the other's */
+    v = verdict(0.1f, 0.99f, 0, 0.9f);
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), FG_PROCEED);
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_B), FG_STOP);
+    v = verdict(c.risk_stop, 0.0f, 0, 0.9f);
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), FG_STOP);
+    v = verdict(nanf(""), 0.0f, 0, 0.9f); /* a NaN verdict fails safe */
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), FG_STOP);
+    static const fg_action want[FUSION_PATH] = {FG_PROCEED, FG_SHORTEN, FG_SIDESTEP_LEFT,
+                                                FG_SIDESTEP_RIGHT, FG_STOP};
+    for (unsigned k = 0; k < FUSION_PATH; k++) {
+        v = verdict(0.0f, 0.0f, k, c.p_act);
+        ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), want[k]);
+        v = verdict(0.0f, 0.0f, k, c.p_act - 0.01f); /* not sure enough: the mission's own plan */
+        ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_A), FG_PROCEED);
+    }
+    ck_assert_int_eq(fg_decide(NULL, &v, HOLD_GROUP_A), FG_STOP);
+    ck_assert_int_eq(fg_decide(&c, &v, HOLD_GROUP_COUNT), FG_STOP);
+    ck_assert_str_eq(fg_action_name(FG_SIDESTEP_RIGHT), "sidestep-right");
+    ck_assert_str_eq(fg_action_name(FG_ACTION_COUNT), "?");
+}
+END_TEST
+
+static fusion_gate G;
+
+static void open_gate(void)
+{
+    char path[4096], err[512];
+    weights_path(path, sizeof path);
+    ck_assert_msg(fg_open(&G, path, err, sizeof err) == 0, "%s", err);
+}
+
+static void status_with(cc_status *st, float base_kpa)
+{
+    memset(st, 0, sizeof *st);
+    for (unsigned c = 0; c < CC_CUPS_N; c++) st->cup_kpa[c] = base_kpa;
+}
+
+/* A cup falling 1.5 kPa/s while the others stand: the rate is the slope of
+ * the last 1.0 s of samples, one per 100 ms of PLC time however often the
+ * loop runs (ticks of 10 ms). */
+START_TEST(test_rate_from_history)
+{
+    open_gate();
+    cc_status st;
+    float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
+    feat_snapshot s;
+    for (uint32_t t = 0; t <= 300; t++) { /* 3 s, every 10 ms tick */
+        status_with(&st, 58.0f);
+        st.cup_kpa[4] = 58.0f - 1.5f * (float)t * 0.01f;
+        fg_observe(&G, &st, 1000u + t);
+    }
+    ck_assert_uint_eq(G.hist_n, FG_HISTORY_N);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 1, feet, &s), 0);
+    ck_assert_msg(fabsf(s.vacuum_rate_kpa_s[4] + 1.5f) < 1e-3f, "rate %g", (double)s.vacuum_rate_kpa_s[4]);
+    ck_assert_msg(fabsf(s.vacuum_rate_kpa_s[0]) < 1e-4f, "rate %g", (double)s.vacuum_rate_kpa_s[0]);
+    ck_assert_float_eq(s.vacuum_kpa[4], st.cup_kpa[4]);
+    fg_close(&G);
+}
+END_TEST
+
+/* Feet and proximity in the travel frame: moving -X, "ahead" is -X and
+ * "right" is +Y (ahead turned -90 degrees), as the training data's. */
+START_TEST(test_travel_frame)
+{
+    open_gate();
+    cc_status st;
+    status_with(&st, 58.0f);
+    st.prox_mm[0] = 100.0f; st.prox_valid[0] = 1; /* +X */
+    st.prox_mm[1] = 200.0f; st.prox_valid[1] = 1; /* -X */
+    st.prox_mm[2] = 300.0f; st.prox_valid[2] = 1; /* +Y */
+    st.prox_valid[3] = 0;                          /* -Y: no echo */
+    float feet[4][2] = {{-400, 10}, {400, 10}, {5, -400}, {5, 400}};
+    feat_snapshot s;
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, -1, feet, &s), 0);
+    /* right = +Y: x' = y; ahead = -X: y' = -x */
+    ck_assert_float_eq(s.foot_mm[0][0], 10.0f);
+    ck_assert_float_eq(s.foot_mm[0][1], 400.0f);
+    ck_assert_float_eq(s.foot_mm[3][0], 400.0f);
+    ck_assert_float_eq(s.foot_mm[3][1], -5.0f);
+    /* slots right, left, ahead, behind = +Y, -Y, -X, +X */
+    ck_assert_float_eq(s.proximity[FEAT_PX].distance_mm, 300.0f);
+    ck_assert(s.proximity[FEAT_NX].no_echo && !s.proximity[FEAT_NX].dropout);
+    ck_assert_float_eq(s.proximity[FEAT_PY].distance_mm, 200.0f);
+    ck_assert_float_eq(s.proximity[FEAT_NY].distance_mm, 100.0f);
+    ck_assert(!s.camera.online);
+    ck_assert(s.holding[0] && s.holding[1]);
+    /* moving +Y: ahead +Y, right +X: the identity */
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &s), 0);
+    ck_assert_float_eq(s.foot_mm[1][0], 400.0f);
+    ck_assert_float_eq(s.foot_mm[1][1], 10.0f);
+    ck_assert_float_eq(s.proximity[FEAT_PX].distance_mm, 100.0f);
+    /* an implausible reading is a broken sensor: no token */
+    st.prox_mm[0] = 60000.0f;
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &s), 0);
+    ck_assert(s.proximity[FEAT_PX].dropout);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 2, 1, feet, &s), FG_EARG);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 0, feet, &s), FG_EARG);
+    fg_close(&G);
+}
+END_TEST
+
+/* The shipped weights answer: probabilities and shares that sum to one, no
+ * camera share (offline), the counters. */
+START_TEST(test_ask_shipped)
+{
+    open_gate();
+    cc_status st;
+    status_with(&st, 58.0f);
+    float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
+    fg_observe(&G, &st, 0);
+    fg_verdict v;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), 0);
+    float sp = 0.0f, ss = 0.0f;
+    for (unsigned k = 0; k < FUSION_PATH; k++) sp += v.path_p[k];
+    for (unsigned k = 0; k < FUSION_MODALITIES; k++) ss += v.share[k];
+    ck_assert(fabsf(sp - 1.0f) < 1e-5f && fabsf(ss - 1.0f) < 1e-5f);
+    ck_assert_float_eq(v.share[2], 0.0f);
+    ck_assert_uint_eq(v.n_tokens[0], FEAT_CUPS);
+    ck_assert_uint_eq(v.n_tokens[2], 0);
+    ck_assert(v.grip_risk[0] > 0.0f && v.grip_risk[0] < 1.0f);
+    ck_assert_int_eq(v.action, fg_decide(&G.cfg, &v, HOLD_GROUP_B));
+    ck_assert_uint_eq(G.asked, 1);
+    ck_assert_uint_eq(G.acted[v.action], 1);
+    /* a NaN reading is refused, not guessed at */
+    st.cup_kpa[3] = nanf("");
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), FG_EINFER);
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_COUNT, 1, 1, feet, &v), FG_EARG);
+    fg_close(&G);
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), FG_EARG); /* closed */
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+    char err[512] = "";
+    ck_assert_int_eq(fg_open(&G, "/nonexistent/w.safetensors", err, sizeof err), FG_EMODEL);
+    ck_assert_msg(strstr(err, "/nonexistent/w.safetensors") != NULL, "message: %s", err);
+    ck_assert_int_eq(G.open, 0);
+    fg_close(&G); /* closing a gate that never opened is harmless */
+    ck_assert_int_eq(fg_open(NULL, "x", err, sizeof err), FG_EARG);
+    ck_assert_str_eq(fg_strerror(FG_EMODEL), "the fusion weights could not be loaded");
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ALLOC_PROBE_WORKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ALLOC_PROBE_WORKS 0
+#endif
+#endif
+#ifndef ALLOC_PROBE_WORKS
+#define ALLOC_PROBE_WORKS 1
+#endif
+
+#if ALLOC_PROBE_WORKS
+/* The control loop's rule: observe and ask allocate nothing. */
+START_TEST(test_no_allocation)
+{
+    open_gate();
+    cc_status st;
+    status_with(&st, 58.0f);
+    float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
+    fg_verdict v;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_A, 0, 1, feet, &v), 0); /* warm */
+    {
+        struct mallinfo2 p0 = mallinfo2();
+        void *volatile blk = malloc(1000);
+        struct mallinfo2 p1 = mallinfo2();
+        free(blk);
+        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
+    }
+    struct mallinfo2 a = mallinfo2();
+    for (uint32_t i = 0; i < 2000; i++) {
+        st.cup_kpa[i % CC_CUPS_N] = 50.0f + (float)(i % 7);
+        fg_observe(&G, &st, i * 3u);
+        ck_assert(fg_ask(&G, &st, (hold_group)(i & 1u), i & 1u, (i & 2u) ? 1 : -1, feet, &v) == 0);
+    }
+    struct mallinfo2 b = mallinfo2();
+    ck_assert_uint_eq(b.uordblks, a.uordblks);
+    ck_assert_uint_eq(b.hblkhd, a.hblkhd);
+    fg_close(&G);
+}
+END_TEST
+#endif
+
+int main(void)
+{
+    Suite *s = suite_create("fusion_gate");
+    TCase *tc = tcase_create("gate");
+    tcase_add_test(tc, test_decide);
+    tcase_add_test(tc, test_rate_from_history);
+    tcase_add_test(tc, test_travel_frame);
+    tcase_add_test(tc, test_ask_shipped);
+    tcase_add_test(tc, test_open_errors);
+#if ALLOC_PROBE_WORKS
+    tcase_add_test(tc, test_no_allocation);
+#endif
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# test_fusion_e2e.sh — the perception gate in the controller (issue 6,
+# SPEC §6 S5), end to end against the simulator, judged by its truth log:
+# each scenario runs twice, with the shipped fusion weights asked before every
+# half-step and with --fusion off.  Both must end without a fall; with fusion
+# every half-step has a verdict in the log (grip risk, path probabilities,
+# attention share per modality), and the action taken is never less careful
+# than the verdict (a STOP is always a wait or a pause; the only other
+# departure from the mission's plan is a shorter step).  The reseats, shifts
+# and HOLDs of both runs are printed side by side — the comparison the issue
+# asks for; the test does not pretend the model wins where it does not.
+set -u
+NAME=fusion_e2e
+. tests/lib.sh
+
+PY=${PYTHON:-python3}
+SRC=${CROSSCLIMB_SRC:-.}
+printf '[sensors]\nposition_sensors = yes\n' >"$TMP/sensors.ini"
+
+# name | demo arguments
+SCENARIOS="default-leak|--faults $SRC/sim/scenarios/cup_leak.txt
+default-dirt|--robot $TMP/sensors.ini --region 3000,300,5000,1900
+mixed-joints|--facade $SRC/sim/facades/mixed.txt --robot $TMP/sensors.ini --region 1300,600,3100,1500
+tall-noise|--facade $SRC/sim/facades/tall_narrow.txt --robot $TMP/sensors.ini --region 600,2400,1900,3900 --faults $SRC/sim/scenarios/sensor_noise.txt"
+
+printf '%-14s %-6s %-9s %6s %7s %6s %5s %8s %7s\n' scenario fusion outcome falls reseats shifts holds coverage careful >"$TMP/table"
+while IFS='|' read -r name args; do
+    for mode in on off; do
+        fz=""
+        [ "$mode" = off ] && fz="--fusion off"
+        # shellcheck disable=SC2086 # the arguments are words on purpose
+        "$BIN" demo --headless $fz $args --log "$TMP/$name-$mode.jsonl" >"$TMP/$name-$mode.out" 2>"$TMP/$name-$mode.err"
+        [ -s "$TMP/$name-$mode.jsonl" ] || fail "$name ($mode): no run log"
+        "$PY" - "$TMP/$name-$mode.jsonl" "$name" "$mode" >>"$TMP/table" <<'EOF' || fail "$name ($mode): see above"
+import json, sys
+path, name, mode = sys.argv[1:4]
+recs = [json.loads(l) for l in open(path)]
+end = [r for r in recs if r["type"] == "end"]
+assert len(end) == 1, "no end record"
+e = end[0]
+assert e["source"] == "truth", e
+assert e["falls"] == 0, "a fall: %r" % e
+fus = [r for r in recs if r["type"] == "mission" and r.get("event") == "fusion"]
+begins = [r for r in recs if r["type"] == "mission" and r.get("event") == "step-begin"]
+if mode == "off":
+    assert e["fusion"] is False and e["fusion_asked"] == 0 and not fus, "fusion was asked with --fusion off"
+else:
+    assert e["fusion"] is True, "fusion not on by default"
+    assert e["fusion_asked"] == len(fus), (e["fusion_asked"], len(fus))
+    # a verdict before every half-step the mission started
+    assert len(fus) >= len(begins) > 0, (len(fus), len(begins))
+    for r in fus:
+        for k in ("grip_risk", "path", "attention_share", "verdict", "taken"):
+            assert k in r, "fusion record without %s: %r" % (k, r)
+        sh = r["attention_share"]
+        assert abs(sum(sh.values()) - 1.0) < 0.01, sh
+        assert sh["camera"] == 0.0, "the controller has no camera: %r" % sh
+        assert abs(sum(r["path"].values()) - 1.0) < 0.01, r["path"]
+        v, t = r["verdict"], r["taken"]
+        # never less careful: a STOP is obeyed; otherwise the plan or a shorter step
+        if v == "stop":
+            assert t == "stop", r
+        else:
+            assert t in ("proceed", "shorten"), r
+            if t == "shorten":
+                assert v != "proceed", r
+careful = e.get("fusion_careful", 0)
+print("%-14s %-6s %-9s %6d %7d %6d %5d %8.3f %7d" % (name, mode, e["outcome"], e["falls"], e["reseats"],
+      e["shifts"], e["holds"], e["coverage"], careful))
+EOF
+    done
+    ok "$name: no fall with and without fusion; every verdict logged and obeyed"
+done <<EOF_SCEN
+$SCENARIOS
+EOF_SCEN
+echo "--- with and without the perception gate (truth: falls, coverage; controller: reseats, shifts, holds)"
+cat "$TMP/table"
+[ "$(wc -l <"$TMP/table")" -eq 9 ] || fail "not every run reported"
+ok "comparison reported for 4 scenarios"
+echo "test_fusion_e2e: $CHECKS checks passed"
