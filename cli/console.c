@@ -305,6 +305,8 @@ static void draw_help(void)
         "q           quit: HOLD and leave (refused unless the robot is safe:",
         "            HELD, or both groups gripping, no half-step in flight)",
         "?           this help (any key closes it)",
+        "Fusion line: the model's action, grip risk % of A/B, attention % on",
+        "            pressure/proximity/camera (it can only add care)",
     };
     const int n = (int)(sizeof lines / sizeof lines[0]), w = 72; /* the longest line + 4, <= 80 */
     int top = (LINES - n - 2) / 2, left = (COLS - w) / 2;
@@ -392,6 +394,20 @@ static void con_draw(void *user, const cc_status *st, const ctl *c, const missio
     put(y++, rx, rw, "%s lane %u/%u %.0f%% left %s", mis_state_name(pr.state), pr.lane, pr.lanes,
         100.0 * pr.fraction, left_s);
     put(y++, rx, rw, "Hold: %s", ph == SUP_HELD ? sup_reason_name(c->sup.reason) : "none");
+    /* the perception gate's last verdict: action, grip risk of A/B, attention
+     * share in % on pressure/proximity/camera (S5: it only adds care) */
+    if (!m->gate) {
+        put(y++, rx, rw, "Fusion off");
+    } else if (!m->has_verdict) {
+        put(y++, rx, rw, "Fusion on, no verdict yet");
+    } else {
+        static const char *const act[FG_ACTION_COUNT] = {"proceed", "shorten", "side-L", "side-R", "STOP"};
+        const fg_verdict *v = &m->last_verdict;
+        put(y++, rx, rw, "Fusion %s risk %.0f/%.0f%% att %.0f/%.0f/%.0f",
+            (unsigned)v->action < FG_ACTION_COUNT ? act[v->action] : "?", 100.0 * (double)v->grip_risk[0],
+            100.0 * (double)v->grip_risk[1], 100.0 * (double)v->share[0], 100.0 * (double)v->share[1],
+            100.0 * (double)v->share[2]);
+    }
     put(y++, rx, rw, "%s", ctl_describe(c, d, sizeof d));
     put(y++, rx, rw, "cups 0..%.0f kPa |=rel %.0f,seal %.0f S=sealed", (double)CON_BAR_KPA,
         (double)p->vac_released_kpa, (double)p->vac_sealed_kpa);

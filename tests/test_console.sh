@@ -86,6 +86,9 @@ while :; do
     [ $n -gt 40 ] && die "steps do not advance ($S_A)"
 done
 pass "acknowledge -> running: half-step $S_A -> $S_B"
+grep -Eq "Fusion (proceed|shorten|side-L|side-R|STOP) risk [0-9]+/[0-9]+% att [0-9]+/[0-9]+/[0-9]+" "$TMP/screen" ||
+    die "running: no fusion verdict with its attention shares on the screen"
+pass "the fusion verdict and the attention share per modality are shown"
 
 tmux send-keys -t "$S1" q
 wait_for "$S1" "quit refused" 5 || die "'q' while running was not refused"
