@@ -82,7 +82,7 @@ int feat_extract(const feat_snapshot *s, feat_tokens *out, char *err, size_t err
         int g = c < FEAT_CUPS / 2 ? FEAT_GROUP_A : FEAT_GROUP_B;
         int foot = c / 3;
         t[0] = s->vacuum_kpa[c] / FEAT_VACUUM_SCALE_KPA;
-        t[1] = s->vacuum_rate_kpa_s[c] / FEAT_RATE_SCALE_KPA_S;
+        t[1] = asinhf(s->vacuum_rate_kpa_s[c] / FEAT_RATE_SCALE_KPA_S);
         t[2] = g == FEAT_GROUP_A ? 1.0f : 0.0f;
         t[3] = g == FEAT_GROUP_B ? 1.0f : 0.0f;
         t[4] = s->foot_mm[foot][0] / FEAT_FOOT_SCALE_MM;

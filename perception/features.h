@@ -11,7 +11,19 @@
  * Pressure token, one per cup, always 12 rows (cups 0-5 group A, 6-11 group
  * B; cups 3k..3k+2 sit on foot k: A1, A2, B1, B2) — width FEAT_DP = 7:
  *   [0] vacuum / 60            kPa below atmosphere; 1.0 = nominal grip
- *   [1] d(vacuum)/dt / 100     kPa/s; a leak shows as a negative rate
+ *   [1] asinh(d(vacuum)/dt / 1) kPa/s, signed log squash with a 1 kPa/s
+ *                              knee: linear (r / 1 kPa/s) for |r| below about
+ *                              1 kPa/s, logarithmic above it.  A leak shows
+ *                              as a negative rate: a tearing lip's -0.5 /
+ *                              -1 kPa/s gives -0.48 / -0.88, a released
+ *                              group's -15 / -60 kPa/s gives -3.4 / -4.8, a
+ *                              landing group's +30 kPa/s +4.1.  (It was
+ *                              rate / 100 kPa/s, which made the slow leaks
+ *                              -0.005…-0.01: invisible to the model; a
+ *                              linear 1-2 kPa/s scale would have to clamp
+ *                              and lose the fast rates.)  The sensor noise
+ *                              of the 1 s least-squares slope, ~0.03 kPa/s,
+ *                              stays ~0.03.
  *   [2] group A one-hot        1 for cups 0-5
  *   [3] group B one-hot        1 for cups 6-11
  *   [4] foot x / 300           mm in the cross frame; 300 mm = the stroke
@@ -63,7 +75,7 @@
 
 /* Normalisation scales (documented above, shared with docs/perception.md). */
 #define FEAT_VACUUM_SCALE_KPA 60.0f
-#define FEAT_RATE_SCALE_KPA_S 100.0f
+#define FEAT_RATE_SCALE_KPA_S 1.0f /* knee of the rate column: asinh(rate / scale) */
 #define FEAT_FOOT_SCALE_MM 300.0f
 #define FEAT_DIST_SCALE_MM 1000.0f
 

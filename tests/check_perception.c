@@ -921,7 +921,7 @@ START_TEST(features_layout)
 
     const float *cup7 = t.pressure + 7 * FEAT_DP; /* B1b */
     ck_assert_double_eq_tol((double)cup7[0], 53.0 / 60.0, 1e-7);
-    ck_assert_double_eq_tol((double)cup7[1], -0.7, 1e-7);
+    ck_assert_double_eq_tol((double)cup7[1], asinh(-70.0), 1e-6); /* asinh(rate / 1 kPa/s) */
     ck_assert(cup7[2] == 0.0f && cup7[3] == 1.0f);
     ck_assert_double_eq_tol((double)cup7[4], 0.5, 1e-7);
     ck_assert_double_eq_tol((double)cup7[5], -1.0, 1e-7);
@@ -951,6 +951,18 @@ START_TEST(features_layout)
     feat_to_input(&t, &in);
     ck_assert_ptr_eq(in.rows[FUSION_CAMERA], t.camera);
     ck_assert_uint_eq(in.n[FUSION_PROXIMITY], 3);
+
+    /* The rate column resolves a slow leak (a tearing lip, -0.5 kPa/s) and
+     * keeps fast rates apart (a release, -15 vs -60 kPa/s); it is odd. */
+    s.vacuum_rate_kpa_s[0] = -0.5f;
+    s.vacuum_rate_kpa_s[1] = 0.5f;
+    s.vacuum_rate_kpa_s[2] = -15.0f;
+    s.vacuum_rate_kpa_s[3] = -60.0f;
+    ck_assert_int_eq(feat_extract(&s, &t, err, sizeof err), 0);
+    ck_assert_double_eq_tol((double)t.pressure[0 * FEAT_DP + 1], asinh(-0.5), 1e-6);
+    ck_assert(t.pressure[0 * FEAT_DP + 1] < -0.45f);
+    ck_assert(t.pressure[1 * FEAT_DP + 1] == -t.pressure[0 * FEAT_DP + 1]);
+    ck_assert(t.pressure[3 * FEAT_DP + 1] < t.pressure[2 * FEAT_DP + 1] - 1.0f);
 }
 END_TEST
 
