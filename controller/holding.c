@@ -146,7 +146,9 @@ void hold_load_for(const params_robot *p, const cc_status *st, hold_load *load)
     int wet = p->assume_wet || (st && (st->y & CC_Y_SPRAY));
     load->mass_kg = p->mass_kg;
     load->mu = wet ? p->mu_wet : p->mu_dry;
-    load->pull_n = 0.0f;
+    /* the brush's reaction pulls the robot off while it runs (D103 Y12):
+     * the mission plans clean moves with it, the check must count it too */
+    load->pull_n = st && (st->y & CC_Y_BRUSH) ? p->brush_reaction_n : 0.0f;
     load->shear_extra_n = 0.0f;
     load->twist_arm_mm = 0.0f;
     load->cup_mu = NULL;

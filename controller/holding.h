@@ -149,8 +149,12 @@ int hold_eval(const params_robot *p, hold_group g, const float cup_kpa[PARAMS_CU
 /**
  * hold_load_for: the load the controller assumes now: the full mass (no
  * water-level sensor: the tank is counted full), mu_wet when assume_wet or
- * when the spray pump is driven (Y13 in D103), else mu_dry; no wind or
- * brush load yet (0); no twist (twist_arm_mm 0: hold_load_for_group adds it).
+ * when the spray pump is driven (Y13 in D103), else mu_dry; the brush
+ * reaction (brush_reaction_n) as pull while the brush motor is driven (Y12
+ * in D103); no twist (twist_arm_mm 0: hold_load_for_group adds it).  No
+ * wind: the robot has no wind sensor and the tether carries no load (its
+ * tension says nothing of the wind); the required factor of 2 is the
+ * margin for it.
  */
 void hold_load_for(const params_robot *p, const cc_status *st, hold_load *load);
 

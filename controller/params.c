@@ -47,6 +47,7 @@ void params_defaults(params_robot *p)
     p->vac_released_kpa = 10.0f;
     p->vac_plausible_max_kpa = 100.0f;
     p->vac_hyst_kpa = 1.0f;
+    p->brush_reaction_n = 20.0f; /* sim/robots/default.ini [brush] reaction_n */
     p->leak_max_kpa_per_s = 2.0f; /* 60 -> 45 kPa would take 7.5 s with the pump off */
 
     p->mass_kg = 25.0f;
@@ -133,6 +134,7 @@ int params_validate(const params_robot *p, char *err, size_t errlen)
     CHECK_F(vac_sealed_kpa, 0.1f, 100.0f);
     CHECK_F(vac_released_kpa, 0.0f, 100.0f);
     CHECK_F(vac_hyst_kpa, 0.0f, 20.0f);
+    CHECK_F(brush_reaction_n, 0.0f, 10000.0f);
     CHECK_F(vac_plausible_max_kpa, 1.0f, 1000.0f);
     CHECK_F(leak_max_kpa_per_s, 0.0f, 100.0f);
     CHECK_F(mass_kg, 1.0f, 500.0f);
@@ -207,6 +209,7 @@ int params_from_robotcfg(params_robot *p, const robotcfg *rc, char *err, size_t 
     p->body_a_kg = (float)rc->body_a_kg;
     p->body_b_kg = (float)rc->body_b_kg;
     p->com_height_mm = (float)(rc->cg_height_m * 1e3);
+    p->brush_reaction_n = (float)rc->brush_reaction_n;
     p->mu_dry = (float)rc->mu_dry[FACADE_GLASS];
     p->mu_wet = (float)rc->mu_wet[FACADE_GLASS];
     p->safety_factor_required = (float)rc->required_factor;

@@ -60,6 +60,7 @@ typedef struct params_robot {
     float vac_sealed_kpa;        /* >= 45: a cup is sealed */
     float vac_released_kpa;      /* <= 10: a cup is released */
     float vac_plausible_max_kpa; /* a reading above this is a sensor fault (100: vacuum cannot exceed 1 atm) */
+    float brush_reaction_n;      /* the brush pulls the robot off the facade while Y12 runs, N (20) */
     float vac_hyst_kpa;          /* GRIP -> SETTLE needs sealed + this (1.0: 3 sigma of the reading noise) */
     float leak_max_kpa_per_s;    /* settle: largest allowed drop of any cup's vacuum */
 

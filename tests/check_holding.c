@@ -341,6 +341,16 @@ START_TEST(test_load_for)
     hold_load_for(&P, &st, &load);
     near(load.mu, 0.25, "wet while spraying");
     ck_assert(load.pull_n == 0.0f && load.shear_extra_n == 0.0f);
+    /* the brush motor driven: its reaction pulls the robot off */
+    hold_result r0, r1;
+    hold_group_verified(&P, &st, HOLD_GROUP_A, &r0);
+    st.y |= CC_Y_BRUSH;
+    hold_load_for(&P, &st, &load);
+    near(load.pull_n, 20.0, "brush reaction while Y12 runs");
+    hold_group_verified(&P, &st, HOLD_GROUP_A, &r1);
+    /* N = sum F - P: 2827 N - 20 N */
+    near(r1.net_normal_n, r0.net_normal_n - 20.0, "net normal force less the brush pull");
+    ck_assert(r1.safety_factor < r0.safety_factor);
 }
 END_TEST
 
