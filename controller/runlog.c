@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,12 +16,234 @@
 
 #define TICKS_PER_S 100.0
 
+/* ------------------------------------------------------------ the line writer
+ *
+ * The record writers run inside the control loop, which must not allocate
+ * after start-up, so a record is built in a fixed buffer of the runlog
+ * (not a json-c tree) and written with one fwrite.  The output is byte for
+ * byte what json-c 0.16 wrote with JSON_C_TO_STRING_PLAIN: compact, keys in
+ * the order added, strings escaped as json_escape_str does (including "\/"),
+ * numbers printed "%.*f" and non-finite numbers as null.
+ */
+
+typedef struct jw {
+    char buf[RUNLOG_LINE_MAX];
+    size_t n;     /* bytes used; one byte is always kept for the '\n' */
+    int overflow; /* something did not fit: the line must not be written */
+    int first;    /* the next item is the first of its object or array: no comma */
+    int keyed;    /* a key was just written: its value follows without a comma */
+} jw;
+
 struct runlog {
     FILE *fp;
-    int own;      /* fclose at the end (not stdout) */
-    uint64_t n;   /* records written */
-    int failed;   /* a write failed: later records are dropped, close reports it */
+    int own;        /* fclose at the end (not stdout) */
+    uint64_t n;     /* the next record number */
+    uint64_t lost;  /* records too long for the line buffer: numbered, not written */
+    int failed;     /* a write failed: later records are dropped, close reports it */
+    jw w;           /* the line being built */
+    char iobuf[BUFSIZ]; /* stdio's buffer for our own file, so its first write does not malloc one */
 };
+
+/* Append len bytes, or mark the line as overflowing: once set, nothing more
+ * is appended and emit() drops the whole line. */
+static void jw_raw(jw *w, const char *s, size_t len)
+{
+    if (w->overflow || len > sizeof w->buf - 1 - w->n) {
+        w->overflow = 1;
+        return;
+    }
+    memcpy(w->buf + w->n, s, len);
+    w->n += len;
+}
+
+__attribute__((format(printf, 2, 3))) static void jw_fmt(jw *w, const char *fmt, ...)
+{
+    if (w->overflow) return;
+    size_t room = sizeof w->buf - 1 - w->n; /* the '\n' byte is not offered */
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(w->buf + w->n, room + 1, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k > room) {
+        w->overflow = 1;
+        return;
+    }
+    w->n += (size_t)k;
+}
+
+/* The comma before an item, unless it is the first or follows its key. */
+static void jw_item(jw *w)
+{
+    if (w->keyed)
+        w->keyed = 0;
+    else if (!w->first)
+        jw_raw(w, ",", 1);
+    w->first = 0;
+}
+
+/* A JSON string as json-c escapes it: \b \n \r \t \f \" \\ \/ by name,
+ * other bytes below 0x20 as \u00xx (lowercase hex), the rest as they are. */
+static void jw_quoted(jw *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    jw_raw(w, "\"", 1);
+    const char *run = s; /* start of the bytes not yet copied */
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6];
+        size_t elen = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '\b': esc[1] = 'b'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '/': esc[1] = '/'; break;
+        default:
+            if (c >= 0x20) continue;
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            elen = 6;
+            break;
+        }
+        jw_raw(w, run, (size_t)(s - run));
+        jw_raw(w, esc, elen);
+        run = s + 1;
+    }
+    jw_raw(w, run, (size_t)(s - run));
+    jw_raw(w, "\"", 1);
+}
+
+static void jw_key(jw *w, const char *k)
+{
+    jw_item(w);
+    jw_quoted(w, k);
+    jw_raw(w, ":", 1);
+    w->keyed = 1;
+}
+
+static void jw_obj_begin(jw *w)
+{
+    jw_item(w);
+    jw_raw(w, "{", 1);
+    w->first = 1;
+}
+
+static void jw_arr_begin(jw *w)
+{
+    jw_item(w);
+    jw_raw(w, "[", 1);
+    w->first = 1;
+}
+
+/* After a close the enclosing container has an item: the next one takes a comma. */
+static void jw_obj_end(jw *w)
+{
+    jw_raw(w, "}", 1);
+    w->first = 0;
+}
+
+static void jw_arr_end(jw *w)
+{
+    jw_raw(w, "]", 1);
+    w->first = 0;
+}
+
+static void jw_null(jw *w)
+{
+    jw_item(w);
+    jw_raw(w, "null", 4);
+}
+
+/* A string; NULL is null. */
+static void jw_str(jw *w, const char *s)
+{
+    if (!s) {
+        jw_null(w);
+        return;
+    }
+    jw_item(w);
+    jw_quoted(w, s);
+}
+
+/* A number with a fixed number of decimals; JSON has no NaN or infinity, so
+ * those are null (the value is not known). */
+static void jw_num(jw *w, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        jw_null(w);
+        return;
+    }
+    jw_item(w);
+    jw_fmt(w, "%.*f", decimals, v);
+}
+
+static void jw_int(jw *w, int64_t v)
+{
+    jw_item(w);
+    jw_fmt(w, "%" PRId64, v);
+}
+
+static void jw_uint(jw *w, uint64_t v)
+{
+    jw_item(w);
+    jw_fmt(w, "%" PRIu64, v);
+}
+
+static void jw_bool(jw *w, int v)
+{
+    jw_item(w);
+    if (v)
+        jw_raw(w, "true", 4);
+    else
+        jw_raw(w, "false", 5);
+}
+
+/* key: value shorthands, in the order the record lists them */
+static void kv_str(jw *w, const char *k, const char *v)
+{
+    jw_key(w, k);
+    jw_str(w, v);
+}
+
+static void kv_num(jw *w, const char *k, double v, int decimals)
+{
+    jw_key(w, k);
+    jw_num(w, v, decimals);
+}
+
+static void kv_int(jw *w, const char *k, int64_t v)
+{
+    jw_key(w, k);
+    jw_int(w, v);
+}
+
+static void kv_uint(jw *w, const char *k, uint64_t v)
+{
+    jw_key(w, k);
+    jw_uint(w, v);
+}
+
+static void kv_bool(jw *w, const char *k, int v)
+{
+    jw_key(w, k);
+    jw_bool(w, v);
+}
+
+static void kv_pair(jw *w, const char *k, double a, double b, int decimals)
+{
+    jw_key(w, k);
+    jw_arr_begin(w);
+    jw_num(w, a, decimals);
+    jw_num(w, b, decimals);
+    jw_arr_end(w);
+}
+
+/* ------------------------------------------------------------ the log */
 
 const char *runlog_strerror(int code)
 {
@@ -53,7 +276,7 @@ int runlog_open(runlog **out, const char *path, char *err, size_t errlen)
     runlog *rl = calloc(1, sizeof *rl);
     if (!rl) return fail(err, errlen, RUNLOG_ENOMEM, "out of memory");
     if (!strcmp(path, "-")) {
-        rl->fp = stdout;
+        rl->fp = stdout; /* its buffer is stdio's: allocated by the first write to stdout, if any */
     } else {
         rl->fp = fopen(path, "w");
         if (!rl->fp) {
@@ -61,6 +284,7 @@ int runlog_open(runlog **out, const char *path, char *err, size_t errlen)
             free(rl);
             return fail(err, errlen, RUNLOG_EIO, "%s: %s", path, strerror(e));
         }
+        setvbuf(rl->fp, rl->iobuf, _IOFBF, sizeof rl->iobuf);
         rl->own = 1;
     }
     *out = rl;
@@ -70,7 +294,7 @@ int runlog_open(runlog **out, const char *path, char *err, size_t errlen)
 int runlog_close(runlog *rl)
 {
     if (!rl) return 0;
-    int rc = rl->failed ? RUNLOG_EIO : 0;
+    int rc = rl->failed || rl->lost ? RUNLOG_EIO : 0;
     if (fflush(rl->fp) != 0) rc = RUNLOG_EIO;
     if (rl->own && fclose(rl->fp) != 0) rc = RUNLOG_EIO;
     free(rl);
@@ -79,366 +303,356 @@ int runlog_close(runlog *rl)
 
 uint64_t runlog_records(const runlog *rl)
 {
-    return rl ? rl->n : 0;
+    return rl ? rl->n - rl->lost : 0;
 }
 
-/* A number with a fixed number of decimals (json-c writes it as printed). */
-static json_object *num(double v, int decimals)
+/* Start a record: "type", "t", "n" first. */
+static jw *record(runlog *rl, const char *type, uint32_t ticks)
 {
-    char buf[48];
-    if (!isfinite(v)) return NULL; /* JSON has no NaN: the field is null */
-    snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return json_object_new_double_s(v, buf);
+    jw *w = &rl->w;
+    w->n = 0;
+    w->overflow = 0;
+    w->first = 1;
+    w->keyed = 0;
+    jw_obj_begin(w);
+    kv_str(w, "type", type);
+    kv_num(w, "t", (double)ticks / TICKS_PER_S, 2);
+    kv_uint(w, "n", rl->n);
+    return w;
 }
 
-static json_object *record(const runlog *rl, const char *type, uint32_t ticks)
+/* Close the record and write it as one line, flushed.  A line that did not
+ * fit is not written at all (never half a line): its number is used up, so
+ * the log shows the gap, and runlog_close reports the loss. */
+static int emit(runlog *rl)
 {
-    json_object *o = json_object_new_object();
-    if (!o) return NULL;
-    json_object_object_add(o, "type", json_object_new_string(type));
-    json_object_object_add(o, "t", num((double)ticks / TICKS_PER_S, 2));
-    json_object_object_add(o, "n", json_object_new_uint64(rl->n));
-    return o;
-}
-
-/* Write o as one line and free it. */
-static int emit(runlog *rl, json_object *o)
-{
-    if (!o) return RUNLOG_ENOMEM;
-    int rc = 0;
-    if (!rl->failed) {
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        if (!s || fputs(s, rl->fp) < 0 || fputc('\n', rl->fp) < 0 || fflush(rl->fp) != 0) {
-            rl->failed = 1;
-            rc = RUNLOG_EIO;
-        } else {
-            rl->n++;
-        }
-    } else {
-        rc = RUNLOG_EIO;
+    jw *w = &rl->w;
+    if (rl->failed) return RUNLOG_EIO;
+    jw_obj_end(w);
+    if (w->overflow) {
+        rl->n++;
+        rl->lost++;
+        return RUNLOG_EIO;
     }
-    json_object_put(o);
-    return rc;
-}
-
-static void add_str(json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
-static json_object *pair(double a, double b, int decimals)
-{
-    json_object *arr = json_object_new_array();
-    json_object_array_add(arr, num(a, decimals));
-    json_object_array_add(arr, num(b, decimals));
-    return arr;
+    w->buf[w->n++] = '\n'; /* the byte jw_raw keeps free */
+    if (fwrite(w->buf, 1, w->n, rl->fp) != w->n || fflush(rl->fp) != 0) {
+        rl->failed = 1;
+        return RUNLOG_EIO;
+    }
+    rl->n++;
+    return 0;
 }
 
 int runlog_start(runlog *rl, uint32_t ticks, const runlog_start_info *in)
 {
     if (!rl || !in) return RUNLOG_EARG;
-    json_object *o = record(rl, "start", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "program", in->program);
-    add_str(o, "version", in->version);
-    add_str(o, "plc", in->plc_uri);
-    add_str(o, "facade", in->facade_path);
-    add_str(o, "facade_name", in->facade_name);
-    add_str(o, "robot", in->robot_path ? in->robot_path : "built-in default");
-    json_object_object_add(o, "resumed", json_object_new_boolean(in->resumed));
-    add_str(o, "state", in->state_path);
-    json_object_object_add(o, "status_every", json_object_new_int((int)in->status_every));
+    jw *w = record(rl, "start", ticks);
+    kv_str(w, "program", in->program);
+    kv_str(w, "version", in->version);
+    kv_str(w, "plc", in->plc_uri);
+    kv_str(w, "facade", in->facade_path);
+    kv_str(w, "facade_name", in->facade_name);
+    kv_str(w, "robot", in->robot_path ? in->robot_path : "built-in default");
+    kv_bool(w, "resumed", in->resumed);
+    kv_str(w, "state", in->state_path);
+    kv_int(w, "status_every", (int)in->status_every);
     if (in->mission) {
         const mis_config *m = in->mission;
-        json_object *r = json_object_new_array();
-        for (int i = 0; i < 4; i++) json_object_array_add(r, num(m->region_mm[i], 1));
-        json_object_object_add(o, "region_mm", r);
-        json_object_object_add(o, "start_mm", pair(m->start_mm[0], m->start_mm[1], 1));
-        json_object_object_add(o, "brush_width_mm", num(m->brush_width_mm, 1));
-        json_object_object_add(o, "foothold_bad_max", num(m->foothold_bad_max, 3));
-        json_object_object_add(o, "detours_max", json_object_new_int((int)m->detours_max));
+        jw_key(w, "region_mm");
+        jw_arr_begin(w);
+        for (int i = 0; i < 4; i++) jw_num(w, m->region_mm[i], 1);
+        jw_arr_end(w);
+        kv_pair(w, "start_mm", m->start_mm[0], m->start_mm[1], 1);
+        kv_num(w, "brush_width_mm", m->brush_width_mm, 1);
+        kv_num(w, "foothold_bad_max", m->foothold_bad_max, 3);
+        kv_int(w, "detours_max", (int)m->detours_max);
     }
     if (in->params) {
         const params_robot *p = in->params;
-        json_object *po = json_object_new_object();
-        json_object_object_add(po, "stroke_mm", pair(p->stroke_x_mm, p->stroke_y_mm, 1));
-        json_object_object_add(po, "cup_diameter_mm", num(p->cup_diameter_mm, 1));
-        json_object_object_add(po, "vac_sealed_kpa", num(p->vac_sealed_kpa, 1));
-        json_object_object_add(po, "vac_released_kpa", num(p->vac_released_kpa, 1));
-        json_object_object_add(po, "mass_kg", num(p->mass_kg, 2));
-        json_object_object_add(po, "mu_wet", num(p->mu_wet, 3));
-        json_object_object_add(po, "safety_factor_required", num(p->safety_factor_required, 2));
-        json_object_object_add(po, "settle_ticks", json_object_new_int((int)p->settle_ticks));
-        json_object_object_add(po, "period_ms", json_object_new_int(p->period_ms));
-        json_object_object_add(o, "params", po);
+        jw_key(w, "params");
+        jw_obj_begin(w);
+        kv_pair(w, "stroke_mm", p->stroke_x_mm, p->stroke_y_mm, 1);
+        kv_num(w, "cup_diameter_mm", p->cup_diameter_mm, 1);
+        kv_num(w, "vac_sealed_kpa", p->vac_sealed_kpa, 1);
+        kv_num(w, "vac_released_kpa", p->vac_released_kpa, 1);
+        kv_num(w, "mass_kg", p->mass_kg, 2);
+        kv_num(w, "mu_wet", p->mu_wet, 3);
+        kv_num(w, "safety_factor_required", p->safety_factor_required, 2);
+        kv_int(w, "settle_ticks", (int)p->settle_ticks);
+        kv_int(w, "period_ms", p->period_ms);
+        jw_obj_end(w);
     }
-    return emit(rl, o);
+    return emit(rl);
 }
 
 int runlog_plan(runlog *rl, uint32_t ticks, const mis_plan *pl, const mis_dyn *d)
 {
     if (!rl || !pl || !d) return RUNLOG_EARG;
-    json_object *o = record(rl, "plan", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    json_object_object_add(o, "lanes", json_object_new_int((int)pl->lanes));
-    json_object_object_add(o, "lanes_skipped", json_object_new_int((int)pl->lanes_skipped));
-    json_object_object_add(o, "lanes_partial", json_object_new_int((int)pl->lanes_partial));
-    json_object_object_add(o, "half_steps", json_object_new_int((int)pl->half_steps));
-    json_object_object_add(o, "clean_steps", json_object_new_int((int)pl->clean_steps));
-    json_object_object_add(o, "region_cells", json_object_new_uint64(pl->region_cells));
-    json_object_object_add(o, "planned_cells", json_object_new_uint64(pl->planned_cells));
-    json_object_object_add(o, "region_m2", num((double)pl->region_cells * pl->cell_m2, 3));
-    json_object_object_add(o, "reachable_m2", num((double)pl->planned_cells * pl->cell_m2, 3));
-    json_object_object_add(o, "est_s", num(pl->est_s, 1));
-    json_object_object_add(o, "complete", json_object_new_boolean(pl->complete));
-    json_object_object_add(o, "lattice", json_object_new_int(d->lattice));
-    json_object_object_add(o, "start_cyl_known",
-                           pair(d->pose.s_known[0], d->pose.s_known[1], 0));
-    return emit(rl, o);
+    jw *w = record(rl, "plan", ticks);
+    kv_int(w, "lanes", (int)pl->lanes);
+    kv_int(w, "lanes_skipped", (int)pl->lanes_skipped);
+    kv_int(w, "lanes_partial", (int)pl->lanes_partial);
+    kv_int(w, "half_steps", (int)pl->half_steps);
+    kv_int(w, "clean_steps", (int)pl->clean_steps);
+    kv_uint(w, "region_cells", pl->region_cells);
+    kv_uint(w, "planned_cells", pl->planned_cells);
+    kv_num(w, "region_m2", (double)pl->region_cells * pl->cell_m2, 3);
+    kv_num(w, "reachable_m2", (double)pl->planned_cells * pl->cell_m2, 3);
+    kv_num(w, "est_s", pl->est_s, 1);
+    kv_bool(w, "complete", pl->complete);
+    kv_int(w, "lattice", d->lattice);
+    kv_pair(w, "start_cyl_known", d->pose.s_known[0], d->pose.s_known[1], 0);
+    return emit(rl);
 }
 
 int runlog_command(runlog *rl, uint32_t ticks, const cc_command *cmd, const ctl *c)
 {
     if (!rl || !cmd) return RUNLOG_EARG;
-    json_object *o = record(rl, "command", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    json_object_object_add(o, "seq", json_object_new_int(cmd->seq));
-    json_object_object_add(o, "mode", json_object_new_string(cc_mode_name((unsigned)cmd->mode)));
-    json_object_object_add(o, "outputs", json_object_new_int(cmd->outputs));
+    jw *w = record(rl, "command", ticks);
+    kv_int(w, "seq", cmd->seq);
+    kv_str(w, "mode", cc_mode_name((unsigned)cmd->mode));
+    kv_int(w, "outputs", cmd->outputs);
     if (c) {
-        json_object_object_add(o, "phase", json_object_new_string(sup_phase_name(c->sup.phase)));
-        json_object_object_add(o, "gait", json_object_new_string(gait_state_name(c->gait.state)));
-        json_object_object_add(o, "group", json_object_new_string(hold_group_name(c->gait.g)));
+        kv_str(w, "phase", sup_phase_name(c->sup.phase));
+        kv_str(w, "gait", gait_state_name(c->gait.state));
+        kv_str(w, "group", hold_group_name(c->gait.g));
     }
-    return emit(rl, o);
+    return emit(rl);
 }
 
 int runlog_status(runlog *rl, uint32_t ticks, const cc_status *st, const ctl *c)
 {
     if (!rl || !st || !c) return RUNLOG_EARG;
-    json_object *o = record(rl, "status", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    json_object_object_add(o, "flags", json_object_new_int(st->flags));
-    json_object_object_add(o, "x", json_object_new_int64((int64_t)st->x));
-    json_object_object_add(o, "y", json_object_new_int(st->y));
-    json_object_object_add(o, "tick", json_object_new_int(st->tick));
-    json_object_object_add(o, "seq_echo", json_object_new_int(st->seq_echo));
-    json_object_object_add(o, "hold_reason", json_object_new_int(st->hold_reason));
-    json_object *cups = json_object_new_array();
-    for (unsigned i = 0; i < CC_CUPS_N; i++) json_object_array_add(cups, num(st->cup_kpa[i], 1));
-    json_object_object_add(o, "cup_kpa", cups);
-    json_object *prox = json_object_new_array();
-    for (unsigned i = 0; i < CC_PROX_N; i++)
-        json_object_array_add(prox, st->prox_valid[i] ? num(st->prox_mm[i], 0) : NULL);
-    json_object_object_add(o, "prox_mm", prox);
-    json_object *pos = json_object_new_array();
-    for (unsigned i = 0; i < 2; i++) json_object_array_add(pos, st->pos_valid[i] ? num(st->pos_mm[i], 1) : NULL);
-    json_object_object_add(o, "pos_mm", pos);
-    json_object_object_add(o, "supply_kpa", num(st->supply_kpa, 0));
-    json_object_object_add(o, "tether_n", num(st->tether_n, 0));
-    json_object_object_add(o, "phase", json_object_new_string(sup_phase_name(c->sup.phase)));
-    json_object_object_add(o, "gait", json_object_new_string(gait_state_name(c->gait.state)));
-    json_object_object_add(o, "kind", json_object_new_string(gait_kind_name(c->gait.kind)));
-    json_object_object_add(o, "group", json_object_new_string(hold_group_name(c->gait.g)));
-    json_object_object_add(o, "sf", pair(c->sup.hr[0].safety_factor, c->sup.hr[1].safety_factor, 3));
-    json_object_object_add(o, "cycles", json_object_new_uint64(c->stats.cycles));
-    json_object_object_add(o, "link_failures", json_object_new_uint64(c->stats.link_failures));
-    return emit(rl, o);
+    jw *w = record(rl, "status", ticks);
+    kv_int(w, "flags", st->flags);
+    kv_int(w, "x", (int64_t)st->x);
+    kv_int(w, "y", st->y);
+    kv_int(w, "tick", st->tick);
+    kv_int(w, "seq_echo", st->seq_echo);
+    kv_int(w, "hold_reason", st->hold_reason);
+    jw_key(w, "cup_kpa");
+    jw_arr_begin(w);
+    for (unsigned i = 0; i < CC_CUPS_N; i++) jw_num(w, st->cup_kpa[i], 1);
+    jw_arr_end(w);
+    jw_key(w, "prox_mm");
+    jw_arr_begin(w);
+    for (unsigned i = 0; i < CC_PROX_N; i++) {
+        if (st->prox_valid[i])
+            jw_num(w, st->prox_mm[i], 0);
+        else
+            jw_null(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "pos_mm");
+    jw_arr_begin(w);
+    for (unsigned i = 0; i < 2; i++) {
+        if (st->pos_valid[i])
+            jw_num(w, st->pos_mm[i], 1);
+        else
+            jw_null(w);
+    }
+    jw_arr_end(w);
+    kv_num(w, "supply_kpa", st->supply_kpa, 0);
+    kv_num(w, "tether_n", st->tether_n, 0);
+    kv_str(w, "phase", sup_phase_name(c->sup.phase));
+    kv_str(w, "gait", gait_state_name(c->gait.state));
+    kv_str(w, "kind", gait_kind_name(c->gait.kind));
+    kv_str(w, "group", hold_group_name(c->gait.g));
+    kv_pair(w, "sf", c->sup.hr[0].safety_factor, c->sup.hr[1].safety_factor, 3);
+    kv_uint(w, "cycles", c->stats.cycles);
+    kv_uint(w, "link_failures", c->stats.link_failures);
+    return emit(rl);
 }
 
 int runlog_hold(runlog *rl, uint32_t ticks, const ctl *c, const cc_status *st)
 {
     if (!rl || !c) return RUNLOG_EARG;
-    json_object *o = record(rl, "hold", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    json_object_object_add(o, "reason", json_object_new_string(sup_reason_name(c->sup.reason)));
-    json_object_object_add(o, "detail",
-                           c->sup.reason == SUP_R_GAIT
-                               ? json_object_new_string(gait_fail_name((gait_fail)c->sup.detail))
-                               : NULL);
-    json_object_object_add(o, "holds", json_object_new_uint64(c->sup.holds));
-    json_object_object_add(o, "gait", json_object_new_string(gait_state_name(c->gait.state)));
-    json_object_object_add(o, "plc_hold_reason", st ? json_object_new_int(st->hold_reason) : NULL);
-    json_object_object_add(o, "plc_flags", st ? json_object_new_int(st->flags) : NULL);
-    return emit(rl, o);
+    jw *w = record(rl, "hold", ticks);
+    kv_str(w, "reason", sup_reason_name(c->sup.reason));
+    kv_str(w, "detail", c->sup.reason == SUP_R_GAIT ? gait_fail_name((gait_fail)c->sup.detail) : NULL);
+    kv_uint(w, "holds", c->sup.holds);
+    kv_str(w, "gait", gait_state_name(c->gait.state));
+    jw_key(w, "plc_hold_reason");
+    if (st)
+        jw_int(w, st->hold_reason);
+    else
+        jw_null(w);
+    jw_key(w, "plc_flags");
+    if (st)
+        jw_int(w, st->flags);
+    else
+        jw_null(w);
+    return emit(rl);
 }
 
 int runlog_ack(runlog *rl, uint32_t ticks, const char *by, int rc, const ctl *c)
 {
     if (!rl) return RUNLOG_EARG;
-    json_object *o = record(rl, "ack", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "by", by);
-    json_object_object_add(o, "ok", json_object_new_boolean(rc == 0));
-    add_str(o, "error", rc ? ctl_strerror(rc) : NULL);
-    if (c) add_str(o, "reason", sup_reason_name(c->sup.reason));
-    return emit(rl, o);
+    jw *w = record(rl, "ack", ticks);
+    kv_str(w, "by", by);
+    kv_bool(w, "ok", rc == 0);
+    kv_str(w, "error", rc ? ctl_strerror(rc) : NULL);
+    if (c) kv_str(w, "reason", sup_reason_name(c->sup.reason));
+    return emit(rl);
 }
 
 int runlog_operator(runlog *rl, uint32_t ticks, const char *command, int rc)
 {
     if (!rl) return RUNLOG_EARG;
-    json_object *o = record(rl, "operator", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "command", command);
-    json_object_object_add(o, "ok", json_object_new_boolean(rc == 0));
-    return emit(rl, o);
+    jw *w = record(rl, "operator", ticks);
+    kv_str(w, "command", command);
+    kv_bool(w, "ok", rc == 0);
+    return emit(rl);
 }
 
 int runlog_fault(runlog *rl, uint32_t ticks, const char *kind, const char *detail)
 {
     if (!rl) return RUNLOG_EARG;
-    json_object *o = record(rl, "fault", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "kind", kind);
-    add_str(o, "detail", detail);
-    return emit(rl, o);
+    jw *w = record(rl, "fault", ticks);
+    kv_str(w, "kind", kind);
+    kv_str(w, "detail", detail);
+    return emit(rl);
 }
 
-static json_object *pose_json(const mis_pose *p)
+static void kv_pose(jw *w, const char *k, const mis_pose *p)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "c_mm", pair(p->c_mm[0], p->c_mm[1], 1));
-    json_object_object_add(o, "s_mm", pair(p->s_mm[0], p->s_mm[1], 1));
-    return o;
+    jw_key(w, k);
+    jw_obj_begin(w);
+    kv_pair(w, "c_mm", p->c_mm[0], p->c_mm[1], 1);
+    kv_pair(w, "s_mm", p->s_mm[0], p->s_mm[1], 1);
+    jw_obj_end(w);
 }
 
 int runlog_mission(runlog *rl, const mis_event *ev)
 {
     if (!rl || !ev) return RUNLOG_EARG;
-    json_object *o = record(rl, "mission", ev->ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "event", mis_event_name(ev->type));
+    jw *w = record(rl, "mission", ev->ticks);
+    kv_str(w, "event", mis_event_name(ev->type));
     switch (ev->type) {
     case MIS_EV_PLAN:
-        json_object_object_add(o, "lanes", json_object_new_int((int)ev->a));
-        json_object_object_add(o, "half_steps", json_object_new_int((int)ev->b));
+        kv_int(w, "lanes", (int)ev->a);
+        kv_int(w, "half_steps", (int)ev->b);
         break;
     case MIS_EV_LANE_BEGIN:
-        json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
-        json_object_object_add(o, "y_mm", num(ev->y, 1));
+        kv_int(w, "lane", (int)ev->a);
+        kv_num(w, "y_mm", ev->y, 1);
         break;
     case MIS_EV_LANE_END:
-        json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
-        add_str(o, "end", mis_lane_end_name((mis_lane_end)ev->b));
-        json_object_object_add(o, "x_mm", pair(ev->x0, ev->x1, 1));
-        json_object_object_add(o, "y_mm", num(ev->y, 1));
+        kv_int(w, "lane", (int)ev->a);
+        kv_str(w, "end", mis_lane_end_name((mis_lane_end)ev->b));
+        kv_pair(w, "x_mm", ev->x0, ev->x1, 1);
+        kv_num(w, "y_mm", ev->y, 1);
         break;
     case MIS_EV_STEP_BEGIN:
     case MIS_EV_STEP_END:
     case MIS_EV_SHORTENED: {
         const mis_move *mv = &ev->move;
-        add_str(o, "kind", mis_move_kind_name(mv->kind));
-        add_str(o, "group", hold_group_name(mv->group));
-        add_str(o, "axis", mv->axis ? "Y" : "X");
-        json_object *t = json_object_new_array();
-        for (int i = 0; i < 2; i++)
-            json_object_array_add(t, isnan(mv->target_mm[i]) ? NULL : num(mv->target_mm[i], 1));
-        json_object_object_add(o, "target_mm", t);
-        json_object_object_add(o, "nominal_mm", num(mv->nominal_mm, 1));
-        json_object_object_add(o, "chosen_mm", num(mv->chosen_mm, 1));
-        json_object_object_add(o, "before", pose_json(&mv->before));
-        json_object_object_add(o, "after", pose_json(&mv->after));
-        json_object_object_add(o, "aux", json_object_new_int(mv->aux));
-        if (ev->type == MIS_EV_STEP_BEGIN) json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
+        kv_str(w, "kind", mis_move_kind_name(mv->kind));
+        kv_str(w, "group", hold_group_name(mv->group));
+        kv_str(w, "axis", mv->axis ? "Y" : "X");
+        kv_pair(w, "target_mm", mv->target_mm[0], mv->target_mm[1], 1); /* NaN: the cylinder does not move */
+        kv_num(w, "nominal_mm", mv->nominal_mm, 1);
+        kv_num(w, "chosen_mm", mv->chosen_mm, 1);
+        kv_pose(w, "before", &mv->before);
+        kv_pose(w, "after", &mv->after);
+        kv_int(w, "aux", mv->aux);
+        if (ev->type == MIS_EV_STEP_BEGIN) kv_int(w, "lane", (int)ev->a);
         if (ev->type == MIS_EV_STEP_END) {
-            json_object_object_add(o, "duration_s", num((double)ev->b / TICKS_PER_S, 2));
-            json_object_object_add(o, "recovery_shift", json_object_new_boolean(ev->a != 0));
+            kv_num(w, "duration_s", (double)ev->b / TICKS_PER_S, 2);
+            kv_bool(w, "recovery_shift", ev->a != 0);
         }
-        if (ev->type == MIS_EV_SHORTENED)
-            add_str(o, "because", mis_block_name((mis_block)ev->b));
+        if (ev->type == MIS_EV_SHORTENED) kv_str(w, "because", mis_block_name((mis_block)ev->b));
         break;
     }
     case MIS_EV_SIDESTEP:
-        json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
-        add_str(o, "because", mis_block_name((mis_block)ev->b));
-        json_object_object_add(o, "c_mm", pair(ev->x0, ev->x1, 1));
-        json_object_object_add(o, "offset_mm", num(ev->y, 1));
+        kv_int(w, "lane", (int)ev->a);
+        kv_str(w, "because", mis_block_name((mis_block)ev->b));
+        kv_pair(w, "c_mm", ev->x0, ev->x1, 1);
+        kv_num(w, "offset_mm", ev->y, 1);
         break;
     case MIS_EV_BLOCKED:
-        json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
-        add_str(o, "because", mis_block_name((mis_block)ev->b));
-        json_object_object_add(o, "c_mm", pair(ev->x0, ev->y, 1));
-        add_str(o, "where", ev->reason);
+        kv_int(w, "lane", (int)ev->a);
+        kv_str(w, "because", mis_block_name((mis_block)ev->b));
+        kv_pair(w, "c_mm", ev->x0, ev->y, 1);
+        kv_str(w, "where", ev->reason);
         break;
     case MIS_EV_PAUSED:
     case MIS_EV_RESUMED:
     case MIS_EV_STOPPED:
-        if (ev->type == MIS_EV_PAUSED) add_str(o, "reason", ev->reason);
-        json_object_object_add(o, "lane", json_object_new_int((int)ev->a));
-        json_object_object_add(o, "c_mm", pair(ev->x0, ev->y, 1));
+        if (ev->type == MIS_EV_PAUSED) kv_str(w, "reason", ev->reason);
+        kv_int(w, "lane", (int)ev->a);
+        kv_pair(w, "c_mm", ev->x0, ev->y, 1);
         break;
     case MIS_EV_FUSION: {
         const fg_verdict *v = &ev->fusion;
-        add_str(o, "group", hold_group_name(ev->move.group));
-        add_str(o, "axis", ev->move.axis ? "Y" : "X");
-        json_object_object_add(o, "grip_risk", pair(v->grip_risk[0], v->grip_risk[1], 3));
-        json_object *pp = json_object_new_object();
-        for (unsigned k = 0; k < FUSION_PATH; k++)
-            json_object_object_add(pp, fusion_path_name((int)k), num(v->path_p[k], 3));
-        json_object_object_add(o, "path", pp);
-        json_object *sh = json_object_new_object();
+        kv_str(w, "group", hold_group_name(ev->move.group));
+        kv_str(w, "axis", ev->move.axis ? "Y" : "X");
+        kv_pair(w, "grip_risk", v->grip_risk[0], v->grip_risk[1], 3);
+        jw_key(w, "path");
+        jw_obj_begin(w);
+        for (unsigned k = 0; k < FUSION_PATH; k++) kv_num(w, fusion_path_name((int)k), v->path_p[k], 3);
+        jw_obj_end(w);
+        jw_key(w, "attention_share");
+        jw_obj_begin(w);
         for (unsigned k = 0; k < FUSION_MODALITIES; k++)
-            json_object_object_add(sh, fusion_modality_name((int)k), num(v->share[k], 3));
-        json_object_object_add(o, "attention_share", sh);
-        add_str(o, "verdict", fg_action_name(v->action));
-        add_str(o, "taken", fg_action_name((fg_action)ev->a));
-        json_object_object_add(o, "chosen_mm", num(ev->move.chosen_mm, 1));
-        if (ev->reason[0]) add_str(o, "note", ev->reason);
+            kv_num(w, fusion_modality_name((int)k), v->share[k], 3);
+        jw_obj_end(w);
+        kv_str(w, "verdict", fg_action_name(v->action));
+        kv_str(w, "taken", fg_action_name((fg_action)ev->a));
+        kv_num(w, "chosen_mm", ev->move.chosen_mm, 1);
+        if (ev->reason[0]) kv_str(w, "note", ev->reason);
         break;
     }
     case MIS_EV_DONE:
-        json_object_object_add(o, "lanes_done", json_object_new_int((int)ev->a));
-        json_object_object_add(o, "lanes_skipped", json_object_new_int((int)ev->b));
-        if (ev->reason[0]) add_str(o, "note", ev->reason);
+        kv_int(w, "lanes_done", (int)ev->a);
+        kv_int(w, "lanes_skipped", (int)ev->b);
+        if (ev->reason[0]) kv_str(w, "note", ev->reason);
         break;
     default: break;
     }
-    return emit(rl, o);
+    return emit(rl);
 }
 
 int runlog_progress(runlog *rl, uint32_t ticks, const mis_progress *pr)
 {
     if (!rl || !pr) return RUNLOG_EARG;
-    json_object *o = record(rl, "progress", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "state", mis_state_name(pr->state));
-    add_str(o, "phase", mis_phase_name(pr->phase));
-    json_object_object_add(o, "lane", json_object_new_int((int)pr->lane));
-    json_object_object_add(o, "lanes", json_object_new_int((int)pr->lanes));
-    json_object_object_add(o, "half_steps", json_object_new_int((int)pr->half_steps));
-    json_object_object_add(o, "half_steps_planned", json_object_new_int((int)pr->half_steps_planned));
-    json_object_object_add(o, "fraction", num(pr->fraction, 4));
-    json_object_object_add(o, "area_m2", num(pr->area_m2, 3));
-    json_object_object_add(o, "time_left_s", num(pr->time_left_s, 1));
-    json_object_object_add(o, "c_mm", pair(pr->c_mm[0], pr->c_mm[1], 1));
-    return emit(rl, o);
+    jw *w = record(rl, "progress", ticks);
+    kv_str(w, "state", mis_state_name(pr->state));
+    kv_str(w, "phase", mis_phase_name(pr->phase));
+    kv_int(w, "lane", (int)pr->lane);
+    kv_int(w, "lanes", (int)pr->lanes);
+    kv_int(w, "half_steps", (int)pr->half_steps);
+    kv_int(w, "half_steps_planned", (int)pr->half_steps_planned);
+    kv_num(w, "fraction", pr->fraction, 4);
+    kv_num(w, "area_m2", pr->area_m2, 3);
+    kv_num(w, "time_left_s", pr->time_left_s, 1);
+    kv_pair(w, "c_mm", pr->c_mm[0], pr->c_mm[1], 1);
+    return emit(rl);
 }
 
 int runlog_end(runlog *rl, uint32_t ticks, const runlog_summary *s)
 {
     if (!rl || !s) return RUNLOG_EARG;
-    json_object *o = record(rl, "end", ticks);
-    if (!o) return RUNLOG_ENOMEM;
-    add_str(o, "outcome", s->outcome);
-    json_object_object_add(o, "falls", json_object_new_int((int)s->falls));
-    json_object_object_add(o, "coverage", num(s->coverage, 4));
-    json_object_object_add(o, "area_m2", num(s->area_m2, 3));
-    json_object_object_add(o, "sim_time_s", num(s->sim_time_s, 2));
-    json_object_object_add(o, "rate_m2_per_h", num(s->rate_m2_per_h, 3));
-    json_object_object_add(o, "min_safety_factor", num(s->min_safety_factor, 3));
-    json_object_object_add(o, "holds", json_object_new_int((int)s->holds));
-    json_object_object_add(o, "refused_commands", json_object_new_int((int)s->refused_commands));
-    add_str(o, "source", s->source);
-    json_object_object_add(o, "cycles", json_object_new_uint64(s->cycles));
-    json_object_object_add(o, "link_failures", json_object_new_uint64(s->link_failures));
-    json_object_object_add(o, "half_steps", json_object_new_int((int)s->half_steps));
-    json_object_object_add(o, "reseats", json_object_new_int((int)s->reseats));
-    json_object_object_add(o, "shifts", json_object_new_int((int)s->shifts));
-    json_object_object_add(o, "fusion", json_object_new_boolean(s->fusion_on));
-    json_object_object_add(o, "fusion_asked", json_object_new_uint64(s->fusion_asked));
-    json_object_object_add(o, "fusion_careful", json_object_new_uint64(s->fusion_careful));
-    return emit(rl, o);
+    jw *w = record(rl, "end", ticks);
+    kv_str(w, "outcome", s->outcome);
+    kv_int(w, "falls", (int)s->falls);
+    kv_num(w, "coverage", s->coverage, 4);
+    kv_num(w, "area_m2", s->area_m2, 3);
+    kv_num(w, "sim_time_s", s->sim_time_s, 2);
+    kv_num(w, "rate_m2_per_h", s->rate_m2_per_h, 3);
+    kv_num(w, "min_safety_factor", s->min_safety_factor, 3);
+    kv_int(w, "holds", (int)s->holds);
+    kv_int(w, "refused_commands", (int)s->refused_commands);
+    kv_str(w, "source", s->source);
+    kv_uint(w, "cycles", s->cycles);
+    kv_uint(w, "link_failures", s->link_failures);
+    kv_int(w, "half_steps", (int)s->half_steps);
+    kv_int(w, "reseats", (int)s->reseats);
+    kv_int(w, "shifts", (int)s->shifts);
+    kv_bool(w, "fusion", s->fusion_on);
+    kv_uint(w, "fusion_asked", s->fusion_asked);
+    kv_uint(w, "fusion_careful", s->fusion_careful);
+    return emit(rl);
 }
 
 const char *runlog_result_line(const runlog_summary *s, char *buf, size_t len)

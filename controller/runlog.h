@@ -1,7 +1,7 @@
 /*
- * runlog.h — the run log: one JSON object per line (JSON Lines, json-c)
- * for every event of a `crossclimb run` / `crossclimb demo`, and the
- * mission checkpoint file.  docs/log-format.md documents every record.
+ * runlog.h — the run log: one JSON object per line (JSON Lines) for every
+ * event of a `crossclimb run` / `crossclimb demo`, and the mission
+ * checkpoint file.  docs/log-format.md documents every record.
  *
  * Every record has "type" first, then "t" (PLC time since the controller
  * started, seconds, from the PLC tick D104: never the laptop clock) and
@@ -10,9 +10,21 @@
  * step-end, shortened, sidestep, blocked, paused, resumed, stopped, done),
  * progress, end.
  *
- * A record is written whole (one fputs of one line, flushed) so a log cut
- * by a crash ends on a complete line.  Numbers: mm to 0.1, kPa to 0.1,
- * seconds to 0.01, factors to 1e-3.
+ * The record writers are called from the control loop, so they allocate
+ * nothing after runlog_open: a record is built in a fixed line buffer of
+ * RUNLOG_LINE_MAX bytes inside the runlog (not a json-c tree) and the file
+ * uses a stdio buffer inside the runlog too (a log to stdout "-" uses
+ * stdout's own buffer, which stdio allocates on stdout's first write).
+ * The text is what json-c wrote before (compact, "/" escaped as "\/").
+ *
+ * A record is written whole (one fwrite of one line, flushed) so a log cut
+ * by a crash ends on a complete line.  A record longer than the buffer is
+ * not written at all, never in part: the writer returns RUNLOG_EIO, its
+ * record number is used up (the log shows the gap, which `crossclimb
+ * report` rejects) and runlog_close() returns RUNLOG_EIO.  After a failed
+ * write every later record is dropped and runlog_close() reports it.
+ * Numbers: mm to 0.1, kPa to 0.1, seconds to 0.01, factors to 1e-3;
+ * NaN and infinity are null.
  *
  * The checkpoint (runlog_checkpoint_write/read) is the mission's mis_dyn as
  * one JSON object of named fields (mis_checkpoint_fields()); written to
@@ -34,13 +46,18 @@
 enum {
     RUNLOG_OK = 0,
     RUNLOG_EARG = -1,   /* null argument */
-    RUNLOG_EIO = -2,    /* the file cannot be opened or written */
-    RUNLOG_ENOMEM = -3, /* json-c could not allocate */
+    RUNLOG_EIO = -2,    /* the file cannot be opened or written, or a record is too long */
+    RUNLOG_ENOMEM = -3, /* runlog_open could not allocate */
     RUNLOG_EPARSE = -4, /* a checkpoint that is not one (message names the field) */
 };
 
 /** runlog_strerror: text for a RUNLOG_E* code (never NULL). */
 const char *runlog_strerror(int code);
+
+/* The longest record line, bytes with its newline.  The longest real record
+ * (a fusion mission event, or a start record with long paths) is under
+ * 1 kB; the margin is for file names and fault details. */
+#define RUNLOG_LINE_MAX 16384
 
 typedef struct runlog runlog;
 
@@ -54,7 +71,7 @@ int runlog_open(runlog **out, const char *path, char *err, size_t errlen);
 /** runlog_close: flush and close (stdout is only flushed); NULL is fine.  Returns 0 or RUNLOG_EIO. */
 int runlog_close(runlog *rl);
 
-/** runlog_records: records written so far. */
+/** runlog_records: records written so far (not counting records lost as too long). */
 uint64_t runlog_records(const runlog *rl);
 
 /* What the start record says about the run. */
