@@ -642,6 +642,15 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
             last_progress = c.now_ticks;
             progress_line(&x);
         }
+        if (o->auto_ack_startup && !o->ui && m.d.state == MIS_PAUSED) {
+            /* water low, a fusion STOP, a refused request: the mission asks
+             * the operator, and a headless demo has none */
+            say(&x, "t=%.1f s the mission paused (%s): a headless demo has no operator to answer it",
+                now_s(&x), m.d.pause_reason);
+            hold_and_settle(&x);
+            outcome = "paused";
+            break;
+        }
         if (mis_finished(&m)) {
             if (finish++ >= FINISH_CYCLES && !c.pending) {
                 outcome = m.d.state == MIS_STOPPED ? "stopped" : "completed";

@@ -14,6 +14,7 @@
 #define DECIDE_ROUNDS_MAX (6 * MIS_LANES_MAX + 64) /* phase changes in one decision: each ends
                                                      a lane, a phase or a detour */
 #define SIM_ADVANCE_MAX 8u     /* half-steps a sidestep may take, in its check */
+#define UNSTICK_PER_LANE 6     /* try_unstick half-steps per lane: the planner's grid may undo one */
 #define LOOKAHEAD_STEPS 2u     /* steps checked beyond a candidate with a choice of lengths */
 #define POS_NOISE_MM 2.0       /* position sensor noise allowed beyond the gait's tolerance */
 #define LOOKAHEAD_BUDGET 2000u /* candidate checks of the lookahead per step decision: bounds the
@@ -799,6 +800,7 @@ static void start_lane(mission *m, unsigned k)
     d->phase = MIS_PH_REACH_Y;
     d->detour = 0;
     d->detours_used = 0;
+    d->unstuck = 0;
     d->lane_cleaning = 0;
     d->state = MIS_TRANSIT;
     if (k < d->lanes_n) {
@@ -870,29 +872,47 @@ static int try_detour(mission *m, unsigned pa, const goal_t *gl, int prefer, mis
     return 0;
 }
 
-/* A climb (or descent) the holding blocks: the twist of the group left
- * alone grows with the X cylinder away from mid stroke (the body moves off
- * the centre of mass; docs/simulator.md).  One X half-step to mid stroke,
- * by whichever group may make it, puts the body back under the carriage.
- * Returns 1 with *mv when there is such a step (and it changes something). */
-static int try_recentre(mission *m, const cc_status *live, mis_move *mv)
+/* A climb (or descent) that no half-step can begin.  How a climb's
+ * footholds fall depends on the pose to a few mm (a transom to step over, a
+ * mullion beside a foot), and on the X cylinder for the twist of the group
+ * left alone (it grows off mid stroke).  One half-step that changes the pose
+ * a little and after which the climb can go on (checked on the map) gets it
+ * unstuck: X to mid stroke first (the twist), then either group along
+ * either axis by 10 .. 150 mm or to an end, nearest first.  Returns 1 with
+ * *mv when there is such a step. */
+static int try_unstick(mission *m, const goal_t *gl, int clean, const cc_status *live, mis_move *mv)
 {
     mis_dyn *d = &m->d;
-    const double mid = 0.5 * stroke(m->p, 0);
-    if (lattice_ax(m, 0) || fabs(d->pose.s_mm[0] - mid) < m->cfg.step_quant_mm) return 0;
-    for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
-        const hold_group g = k == 0 ? mover_of(1) : hold_other(mover_of(1));
-        mis_pose out;
-        if (check_move(m, &d->pose, g, 0, mid, 0, live, &out) != MIS_BLK_NONE) continue;
-        memset(mv, 0, sizeof *mv);
-        mv->group = g;
-        mv->axis = 0;
-        mv->target_mm[0] = (float)mid;
-        mv->target_mm[1] = NAN;
-        mv->nominal_mm = mv->chosen_mm = (float)fabs(mid - d->pose.s_mm[0]);
-        mv->before = d->pose;
-        mv->after = out;
-        return 1;
+    static const double offs[] = {10, -10, 20, -20, 40, -40, 80, -80, 150, -150};
+    for (unsigned ax = 0; ax < 2; ax++) {
+        if (lattice_ax(m, ax)) continue;
+        const double S = stroke(m->p, ax), s0 = d->pose.s_mm[ax];
+        double cand[2 + sizeof offs / sizeof offs[0] + 2];
+        unsigned n = 0;
+        if (ax == 0) cand[n++] = 0.5 * S;
+        for (unsigned i = 0; i < sizeof offs / sizeof offs[0]; i++) cand[n++] = s0 + offs[i];
+        cand[n++] = 0.0;
+        cand[n++] = S;
+        for (unsigned i = 0; i < n; i++) {
+            const double s_new = cand[i];
+            if (s_new < 0.0 || s_new > S || fabs(s_new - s0) < m->cfg.step_quant_mm) continue;
+            for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
+                const hold_group g = (hold_group)k;
+                mis_pose out;
+                if (check_move(m, &d->pose, g, ax, s_new, 0, live, &out) != MIS_BLK_NONE) continue;
+                advance_t a2;
+                if (plan_advance(m, &out, gl, clean, NULL, &a2) <= 0) continue;
+                memset(mv, 0, sizeof *mv);
+                mv->group = g;
+                mv->axis = ax;
+                mv->target_mm[0] = mv->target_mm[1] = NAN;
+                mv->target_mm[ax] = (float)s_new;
+                mv->nominal_mm = mv->chosen_mm = fabs(s_new - s0);
+                mv->before = d->pose;
+                mv->after = out;
+                return 1;
+            }
+        }
     }
     return 0;
 }
@@ -980,8 +1000,9 @@ static int decide(mission *m, const cc_status *live, mis_move *mv)
                 make_move(m, mv, MIS_MV_TRANSIT);
                 return 1;
             }
-            if (r < 0 && a.blk == MIS_BLK_HOLDING && try_recentre(m, live, mv)) {
+            if (r < 0 && d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 0, live, mv)) {
                 make_move(m, mv, MIS_MV_TRANSIT);
+                d->unstuck++;
                 return 1;
             }
             if (r < 0) {
@@ -1061,6 +1082,11 @@ static int decide(mission *m, const cc_status *live, mis_move *mv)
             }
             int prefer = d->lanes_pitch_mm >= 0.0 ? 1 : -1; /* towards the lanes to come */
             if (try_detour(m, 1, &gl, prefer, a.blk)) continue;
+            if (d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 1, live, mv)) {
+                make_move(m, mv, MIS_MV_TRANSIT);
+                d->unstuck++;
+                return 1;
+            }
             d->blocked++;
             emit_simple(m, MIS_EV_BLOCKED, d->lane_i, (unsigned)a.blk, d->pose.c_mm[0],
                         d->pose.c_mm[0], d->pose.c_mm[1], "lane");
@@ -1749,7 +1775,7 @@ static const mis_field fields[] = {
     F_I(lane_cleaning), F_U(lanes_n), F_D(lanes_y0_mm), F_D(lanes_pitch_mm), F_I(lanes_down),
     F_I(lattice), F_D(lattice_mm[0]), F_D(lattice_mm[1]), F_D(prev_lane_y_mm),
     F_I(detour), F_U(detour_axis), F_D(detour_target_mm), F_D(detour_adv_mm),
-    F_U(detours_used), F_I(inflight),
+    F_U(detours_used), F_I(unstuck), F_I(inflight),
     F_I(move.group), F_U(move.axis), F_F(move.target_mm[0]), F_F(move.target_mm[1]),
     F_I(move.kind), F_D(move.nominal_mm), F_D(move.chosen_mm),
     F_D(move.before.c_mm[0]), F_D(move.before.c_mm[1]), F_D(move.before.s_mm[0]),

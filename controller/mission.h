@@ -355,6 +355,7 @@ typedef struct mis_dyn {
     double detour_target_mm;
     double detour_adv_mm;                 /* lane progress when the detour began */
     unsigned detours_used;
+    int unstuck;             /* try_unstick half-steps in this lane (bounded: the planner's grid may undo one) */
     int inflight;                         /* a half-step asked and not finished */
     mis_move move;                        /* that half-step */
     uint32_t move_since_ticks;

@@ -120,7 +120,7 @@ int runlog_progress(runlog *rl, uint32_t ticks, const mis_progress *pr);
 
 /* The summary of the end record (and the result line). */
 typedef struct runlog_summary {
-    const char *outcome;      /* completed, stopped, held, timeout, link-lost, interrupted, fall, error */
+    const char *outcome;      /* completed, stopped, held, paused, timeout, link-lost, interrupted, fall, error */
     unsigned falls;
     double coverage;          /* share of the reachable area cleaned */
     double area_m2;
