@@ -878,39 +878,53 @@ static int try_detour(mission *m, unsigned pa, const goal_t *gl, int prefer, mis
  * left alone (it grows off mid stroke).  One half-step that changes the pose
  * a little and after which the climb can go on (checked on the map) gets it
  * unstuck: X to mid stroke first (the twist), then either group along
- * either axis by 10 .. 150 mm or to an end, nearest first.  Returns 1 with
- * *mv when there is such a step. */
+ * either axis by 10 .. 150 mm or to an end, nearest first — one from which
+ * the map shows real progress if there is one.  Returns 1 with *mv when
+ * there is such a step. */
 static int try_unstick(mission *m, const goal_t *gl, int clean, const cc_status *live, mis_move *mv)
 {
     mis_dyn *d = &m->d;
     static const double offs[] = {10, -10, 20, -20, 40, -40, 80, -80, 150, -150};
-    for (unsigned ax = 0; ax < 2; ax++) {
-        if (lattice_ax(m, ax)) continue;
-        const double S = stroke(m->p, ax), s0 = d->pose.s_mm[ax];
-        double cand[2 + sizeof offs / sizeof offs[0] + 2];
-        unsigned n = 0;
-        if (ax == 0) cand[n++] = 0.5 * S;
-        for (unsigned i = 0; i < sizeof offs / sizeof offs[0]; i++) cand[n++] = s0 + offs[i];
-        cand[n++] = 0.0;
-        cand[n++] = S;
-        for (unsigned i = 0; i < n; i++) {
-            const double s_new = cand[i];
-            if (s_new < 0.0 || s_new > S || fabs(s_new - s0) < m->cfg.step_quant_mm) continue;
-            for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
-                const hold_group g = (hold_group)k;
-                mis_pose out;
-                if (check_move(m, &d->pose, g, ax, s_new, 0, live, &out) != MIS_BLK_NONE) continue;
-                advance_t a2;
-                if (plan_advance(m, &out, gl, clean, NULL, &a2) <= 0) continue;
-                memset(mv, 0, sizeof *mv);
-                mv->group = g;
-                mv->axis = ax;
-                mv->target_mm[0] = mv->target_mm[1] = NAN;
-                mv->target_mm[ax] = (float)s_new;
-                mv->nominal_mm = mv->chosen_mm = fabs(s_new - s0);
-                mv->before = d->pose;
-                mv->after = out;
-                return 1;
+    /* pass 0: a step from which the map shows real progress (the goal, or
+     * half a stroke towards it, within SIM_ADVANCE_MAX half-steps); pass 1:
+     * any step after which a half-step towards the goal can begin */
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned ax = 0; ax < 2; ax++) {
+            if (lattice_ax(m, ax)) continue;
+            const double S = stroke(m->p, ax), s0 = d->pose.s_mm[ax];
+            double cand[2 + sizeof offs / sizeof offs[0] + 2];
+            unsigned n = 0;
+            if (ax == 0) cand[n++] = 0.5 * S;
+            for (unsigned i = 0; i < sizeof offs / sizeof offs[0]; i++) cand[n++] = s0 + offs[i];
+            cand[n++] = 0.0;
+            cand[n++] = S;
+            for (unsigned i = 0; i < n; i++) {
+                const double s_new = cand[i];
+                if (s_new < 0.0 || s_new > S || fabs(s_new - s0) < m->cfg.step_quant_mm) continue;
+                for (unsigned k = 0; k < HOLD_GROUP_COUNT; k++) {
+                    const hold_group g = (hold_group)k;
+                    mis_pose out;
+                    if (check_move(m, &d->pose, g, ax, s_new, 0, live, &out) != MIS_BLK_NONE) continue;
+                    advance_t a2;
+                    if (plan_advance(m, &out, gl, clean, NULL, &a2) <= 0) continue;
+                    if (pass == 0) {
+                        mis_pose q = out;
+                        const double c0 = d->pose.c_mm[gl->ax];
+                        const double sgn = gl->target >= c0 ? 1.0 : -1.0;
+                        if (!sim_advance(m, &q, gl, SIM_ADVANCE_MAX) &&
+                            sgn * (q.c_mm[gl->ax] - c0) < 0.5 * stroke(m->p, gl->ax))
+                            continue;
+                    }
+                    memset(mv, 0, sizeof *mv);
+                    mv->group = g;
+                    mv->axis = ax;
+                    mv->target_mm[0] = mv->target_mm[1] = NAN;
+                    mv->target_mm[ax] = (float)s_new;
+                    mv->nominal_mm = mv->chosen_mm = fabs(s_new - s0);
+                    mv->before = d->pose;
+                    mv->after = out;
+                    return 1;
+                }
             }
         }
     }
