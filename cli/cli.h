@@ -91,6 +91,7 @@ typedef struct cli_run_opts {
     double speed;              /* PLC seconds per wall second (0: as fast as possible) */
     const char *fusion_path;   /* perception weights asked before each half-step (S5), or NULL: the shipped ones */
     int fusion_off;            /* --fusion off: no model (the mission's own checks only) */
+    const char *camera_uri;    /* --camera tcp://HOST:PORT: frames for the gate, or NULL (camera offline) */
 } cli_run_opts;
 
 /*

@@ -3,9 +3,13 @@
  *
  * Starts the simulator as its own process (SPEC §3: never linked; its own
  * executable, /proc/self/exe, `sim --facade F --seed N --truth LOG --listen
- * tcp://127.0.0.1:0 --idle frozen`), connects to it over Modbus TCP on
- * loopback exactly as `run` connects to a real PLC gateway, and runs a
- * whole mission in virtual time (cli_run_mission, shared with `run`).
+ * tcp://127.0.0.1:0 --camera tcp://127.0.0.1:0 --idle frozen`), connects to
+ * it over Modbus TCP on loopback exactly as `run` connects to a real PLC
+ * gateway, and runs a whole mission in virtual time (cli_run_mission, shared
+ * with `run`).  The perception gate gets the simulated camera's frames
+ * (docs/camera-channel.md): the camera's address is taken from the
+ * simulator's ready line ("camera tcp://127.0.0.1:PORT"); with --fusion off,
+ * or a simulator without --camera, there is no camera.
  *
  * The operator's acknowledge is given automatically ONLY for the start-up
  * HOLD; any other HOLD ends the demo (outcome=held) — a real `run` asks the
@@ -57,6 +61,7 @@ typedef struct {
     uint8_t *cleaned;
     const char *faults;                /* --faults FILE, or NULL */
     unsigned fault_starts, fault_ends; /* the truth log's fault records (--faults) */
+    char camera_uri[96];               /* from the ready line, "" none */
 } demo_ctx;
 
 static void demo_usage(FILE *f)
@@ -82,7 +87,9 @@ static void demo_usage(FILE *f)
             "  --max-sim-s S   give up after S seconds of virtual time (default %.0f)\n"
             "  --steps         a line per half-step\n"
             "  --fusion FILE|off  perception weights asked before each half-step (only\n"
-            "                  ever more careful; default: the shipped weights)\n"
+            "                  ever more careful; default: the shipped weights); the gate\n"
+            "                  gets the simulated camera's view along each half-step (the\n"
+            "                  simulator runs with --camera; not with --fusion off)\n"
             "  --headless      progress lines even on a terminal (no console)\n"
             "  --speed 1x|10x|max  pace virtual time for watching (default: 10x in the\n"
             "                  console, max otherwise); on a terminal the console is used and\n"
@@ -93,6 +100,21 @@ static void demo_usage(FILE *f)
             "falls, coverage, area and min_safety_factor come from the simulator's truth.\n"
             "Exit 0 only for a completed mission with no fall.\n",
             DEMO_MAX_SIM_S);
+}
+
+/* The camera's tcp://HOST:PORT named by the ready line ("..., camera
+ * tcp://127.0.0.1:PORT)") into out; 0, or -1 when it names none. */
+static int ready_camera(const char *ready, char *out, size_t len)
+{
+    static const char key[] = "camera tcp://";
+    const char *p = strstr(ready, key);
+    if (!p) return -1;
+    p += sizeof "camera " - 1;
+    size_t n = strcspn(p, ",) \t");
+    if (n == 0 || n >= len) return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
 }
 
 /* Does `exe sim --help` mention opt?  1 yes, 0 no, -1 could not run it. */
@@ -493,11 +515,18 @@ int cmd_demo(int argc, char **argv)
     }
     sargv[k++] = "--listen";
     sargv[k++] = "tcp://127.0.0.1:0";
+    /* the gate's camera: only when there is a gate to give the frames to */
+    const int want_camera = !o.fusion_off && sim_supports(exe, "--camera") == 1;
+    if (want_camera) {
+        sargv[k++] = "--camera";
+        sargv[k++] = "tcp://127.0.0.1:0";
+    }
     sargv[k++] = "--idle";
     sargv[k++] = "frozen";
     sargv[k] = NULL;
-    printf("demo: starting the simulator: %s sim --facade %s --seed %s%s%s --listen tcp://127.0.0.1:0 --idle frozen\n",
-           exe, o.facade_path, seed, faults ? " --faults " : "", faults ? faults : "");
+    printf("demo: starting the simulator: %s sim --facade %s --seed %s%s%s --listen tcp://127.0.0.1:0%s --idle frozen\n",
+           exe, o.facade_path, seed, faults ? " --faults " : "", faults ? faults : "",
+           want_camera ? " --camera tcp://127.0.0.1:0" : "");
     int sr = simproc_spawn(&d.sp, sargv);
     if (sr) {
         fprintf(stderr, "crossclimb demo: the simulator did not start: %s\n", simproc_strerror(sr));
@@ -507,6 +536,12 @@ int cmd_demo(int argc, char **argv)
     printf("demo: simulator pid %ld: %s\n", (long)d.sp.pid, d.sp.ready);
     snprintf(uri_s, sizeof uri_s, "%s?timeout_ms=" DEMO_TIMEOUT_MS, d.sp.tcp_uri);
     o.plc_uri = uri_s;
+    if (want_camera) {
+        if (ready_camera(d.sp.ready, d.camera_uri, sizeof d.camera_uri) == 0)
+            o.camera_uri = d.camera_uri;
+        else
+            fprintf(stderr, "crossclimb demo: the simulator's ready line names no camera: the gate sees the camera offline\n");
+    }
     o.finish = judge;
     o.finish_user = &d;
 

@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "cli/console.h"
+#include "controller/camclient.h"
 #include "controller/ctl.h"
 #include "controller/mission.h"
 #include "controller/runlog.h"
@@ -99,6 +100,9 @@ typedef struct {
     int step_once;           /* single step: pause at the next half-step's begin */
     const cc_status *st;     /* the status of this cycle, NULL when the exchange failed */
     char errbuf[256];
+    camc *cam;               /* --camera: the gate's frames, or NULL */
+    uint64_t cam_frames, cam_failures;
+    int cam_down;            /* the last fetch failed (said once, and in the log) */
 } run_ctx;
 
 static void say(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -119,6 +123,32 @@ static void say(run_ctx *x, const char *fmt, ...)
     vfprintf(x->out, fmt, ap);
     va_end(ap);
     fputc('\n', x->out);
+}
+
+/* The mission's frame source (mission.h camera_fn): camc_frame, bounded by
+ * its timeout; a failure (the gate then sees the camera offline) is said
+ * and logged once, and so is the camera's return. */
+static int run_camera(void *user, double heading_deg, feat_camera *out)
+{
+    run_ctx *x = user;
+    int rc = camc_frame(x->cam, heading_deg, out);
+    if (rc) {
+        x->cam_failures++;
+        if (!x->cam_down) {
+            x->cam_down = 1;
+            say(x, "%s (the gate sees the camera offline until it answers)", camc_last_error(x->cam));
+            runlog_fault(x->rl, x->c->now_ticks, "camera", camc_last_error(x->cam));
+        }
+    } else {
+        x->cam_frames++;
+        if (x->cam_down) {
+            x->cam_down = 0;
+            say(x, "camera %s answers again (%ux%u%s)", camc_uri(x->cam), out->width, out->height,
+                out->online ? "" : ", offline");
+            runlog_fault(x->rl, x->c->now_ticks, "camera-back", camc_uri(x->cam));
+        }
+    }
+    return rc;
 }
 
 static double now_s(const run_ctx *x)
@@ -475,6 +505,28 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     } else {
         fprintf(x.out, "fusion: off\n");
     }
+    if (o->camera_uri && camc_open(&x.cam, o->camera_uri, CAMC_TIMEOUT_MS_DEFAULT, err, sizeof err)) {
+        fprintf(stderr, "crossclimb %s: --camera: %s\n", o->prog, err);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (x.cam && !m.gate) {
+        fprintf(x.out, "camera: %s not used (no fusion model to give the frames to)\n", o->camera_uri);
+        camc_close(x.cam);
+        x.cam = NULL;
+    } else if (x.cam) {
+        feat_camera f;
+        m.camera_fn = run_camera;
+        m.camera_user = &x;
+        if (camc_frame(x.cam, 90.0, &f) == 0)
+            fprintf(x.out, "camera: %s, %ux%u frames along each half-step's travel%s\n", o->camera_uri, f.width,
+                    f.height, f.online ? "" : " (offline now)");
+        else
+            fprintf(x.out, "camera: %s: %s (the gate sees the camera offline until it answers)\n",
+                    o->camera_uri, camc_last_error(x.cam));
+    } else if (m.gate) {
+        fprintf(x.out, "camera: none (the gate sees the camera offline; --camera tcp://HOST:PORT)\n");
+    }
     mis_dyn cp;
     int resume = 0;
     if (o->state_path && !o->fresh_state && access(o->state_path, F_OK) == 0) {
@@ -518,7 +570,8 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     signal(SIGTERM, on_signal);
 
     runlog_start_info si = {o->prog, CROSSCLIMB_VERSION, o->plc_uri, o->facade_path, fac->name,
-                            o->robot_path, &c.params, &mc, resume, o->state_path, o->status_every};
+                            o->robot_path, &c.params, &mc, resume, o->state_path, o->status_every,
+                            x.cam ? camc_uri(x.cam) : NULL};
     runlog_start(x.rl, c.now_ticks, &si);
     runlog_plan(x.rl, c.now_ticks, &m.plan, &m.d);
     const mis_plan *pl = &m.plan;
@@ -731,6 +784,7 @@ out:
     link_close(x.link);
     if (have_mission) mis_free(&m);
     fg_close(&gate);
+    camc_close(x.cam);
     facade_free(fac);
     res->exit_code = rc;
     return rc;
@@ -772,6 +826,10 @@ static void run_usage(FILE *f)
             "  --fusion FILE|off    perception weights asked before each half-step; they can\n"
             "                       only make the robot more careful (default: the shipped\n"
             "                       perception/weights/fusion-default.safetensors)\n"
+            "  --camera URI         the camera channel, tcp://HOST:PORT (docs/camera-channel.md):\n"
+            "                       before each half-step the gate gets the view along its\n"
+            "                       travel (at most 200 ms a frame; no answer: the camera\n"
+            "                       counts as offline); default none (camera offline)\n"
             "  --headless           no prompts and no console; progress lines only (the\n"
             "                       console is used when stdin and stdout are a terminal)\n"
             "  --progress-s S       a progress line every S seconds of PLC time (default 30)\n"
@@ -816,6 +874,9 @@ int cmd_run(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--fusion")) {
             cli_fusion_option(&o, v);
+            i++;
+        } else if (!strcmp(a, "--camera")) {
+            o.camera_uri = v;
             i++;
         } else if (!strcmp(a, "--facade")) {
             o.facade_path = v;

@@ -127,8 +127,16 @@ fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted
     return FG_PROCEED;
 }
 
+/* A frame the features take: online, pixels, a whole number of patches within the maximum. */
+static int camera_usable(const feat_camera *cam)
+{
+    return cam && cam->online && cam->pixels && cam->width > 0 && cam->height > 0 &&
+           cam->width % FEAT_PATCH == 0 && cam->height % FEAT_PATCH == 0 &&
+           cam->width <= FEAT_MAX_CAM_W && cam->height <= FEAT_MAX_CAM_H;
+}
+
 int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int dir,
-                const float foot_mm[4][2], feat_snapshot *out)
+                const float foot_mm[4][2], const feat_camera *cam, feat_snapshot *out)
 {
     if (!g || !st || !foot_mm || !out || axis > 1 || (dir != 1 && dir != -1)) return FG_EARG;
     feat_snapshot s;
@@ -156,17 +164,20 @@ int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int di
         if (st->prox_valid[i] && !(st->prox_mm[i] >= 0.0f && st->prox_mm[i] <= FG_PROX_PLAUSIBLE_MM))
             q->dropout = true;
     }
-    s.camera.online = false;
+    if (camera_usable(cam))
+        s.camera = *cam;
+    else
+        s.camera.online = false;
     *out = s;
     return FG_OK;
 }
 
 int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
-           unsigned axis, int dir, const float foot_mm[4][2], fg_verdict *v)
+           unsigned axis, int dir, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v)
 {
     if (!g || !g->open || !st || !foot_mm || !v || (unsigned)lifted >= HOLD_GROUP_COUNT) return FG_EARG;
     feat_snapshot s;
-    int rc = fg_snapshot(g, st, axis, dir, foot_mm, &s);
+    int rc = fg_snapshot(g, st, axis, dir, foot_mm, cam, &s);
     if (rc) return rc;
     fusion_input in;
     fusion_output out;

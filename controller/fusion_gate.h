@@ -19,9 +19,15 @@
  *                         the release of the lifted group)
  *   proximity[4]          right, left, ahead, behind of the travel direction;
  *                         "no value" (0xFFFF) = no echo; implausible = dropout
- *   camera                offline (the controller has no camera client yet:
+ *   camera                the frame the caller hands to fg_ask/fg_snapshot
+ *                         (the view along the travel direction; the mission
+ *                         fetches it from its frame source, mission.h
+ *                         camera_fn — the gate itself knows no network), one
+ *                         token per 8x8 patch; NULL, offline (online=0, a
+ *                         failed fetch) or a frame of bad geometry (not a
+ *                         multiple of 8, too large, no pixels) -> offline:
  *                         zero camera tokens, as the model was trained for a
- *                         dead camera)
+ *                         dead camera
  *
  * The verdict → action rule (fg_decide), never less careful than PROCEED:
  *   grip risk of the lifted group's next foothold >= risk_stop, or the path
@@ -122,18 +128,21 @@ void fg_observe(fusion_gate *g, const cc_status *st, uint32_t now_ticks);
 /**
  * fg_ask: the verdict before a half-step of group `lifted` along axis (0 X,
  * 1 Y) in direction dir (+1/-1), with the feet at foot_mm (A1, A2, B1, B2,
- * facade frame, relative to the carriage, mm).  Fills *v (action by
- * fg_decide).  Returns 0, FG_EARG or FG_EINFER.  No allocation.
+ * facade frame, relative to the carriage, mm) and the camera's view along
+ * that direction cam (NULL: camera offline; its pixels are only read during
+ * the call).  Fills *v (action by fg_decide).  Returns 0, FG_EARG or
+ * FG_EINFER.  No allocation.
  */
 int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
-           unsigned axis, int dir, const float foot_mm[4][2], fg_verdict *v);
+           unsigned axis, int dir, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v);
 
 /**
  * fg_snapshot: the perception snapshot fg_ask gives the model (see above)
- * for a half-step along axis in direction dir.  Returns 0 or FG_EARG.
+ * for a half-step along axis in direction dir with the frame cam (NULL:
+ * offline).  Returns 0 or FG_EARG.
  */
 int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int dir,
-                const float foot_mm[4][2], feat_snapshot *out);
+                const float foot_mm[4][2], const feat_camera *cam, feat_snapshot *out);
 
 /** fg_decide: the action of verdict v for the lifted group under cfg (see above). */
 fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted);

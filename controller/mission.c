@@ -1438,7 +1438,13 @@ static int gate_check(mission *m, const cc_status *st, mis_move *mv)
     memset(&ev, 0, sizeof ev);
     ev.type = MIS_EV_FUSION;
     ev.move = *mv;
-    if (fg_ask(m->gate, st, mv->group, ax, dir, feet, &ev.fusion) != 0) {
+    /* the camera's view along the travel direction (none or a failed fetch: offline) */
+    feat_camera cam = {.online = false, .width = 0, .height = 0, .pixels = NULL};
+    if (m->camera_fn) {
+        const double heading_deg = ax == 0 ? (dir > 0 ? 0.0 : 180.0) : (dir > 0 ? 90.0 : 270.0);
+        if (m->camera_fn(m->camera_user, heading_deg, &cam) != 0) cam.online = false;
+    }
+    if (fg_ask(m->gate, st, mv->group, ax, dir, feet, &cam, &ev.fusion) != 0) {
         /* the model could not answer: the mission's own checks stand */
         ev.a = FG_PROCEED;
         snprintf(ev.reason, sizeof ev.reason, "no verdict");

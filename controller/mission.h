@@ -409,6 +409,13 @@ typedef struct mission {
     int dry;                 /* planning on the map alone (no events, no sensors) */
     int fr_synced;           /* ctl knows the friction under both groups */
     fusion_gate *gate;       /* asked before each half-step (S5), or NULL; the caller's */
+    /* The gate's camera (optional; the caller's, e.g. camc_frame behind it):
+     * the view along heading_deg (0 +X, 90 +Y, 180 -X, 270 -Y: the travel
+     * direction of the half-step) into *out, 0 or negative (a failure: the
+     * camera counts as offline).  Asked before each fg_ask; it must return
+     * within its own bound and must not allocate.  NULL: camera offline. */
+    int (*camera_fn)(void *user, double heading_deg, feat_camera *out);
+    void *camera_user;
     unsigned gate_stops;     /* STOP verdicts in a row for the half-step waiting */
     uint32_t gate_wait_until;/* ticks: a STOP waits before it asks again */
     fg_verdict last_verdict; /* the last verdict (console) */

@@ -356,6 +356,7 @@ int runlog_start(runlog *rl, uint32_t ticks, const runlog_start_info *in)
     kv_bool(w, "resumed", in->resumed);
     kv_str(w, "state", in->state_path);
     kv_int(w, "status_every", (int)in->status_every);
+    kv_str(w, "camera", in->camera_uri);
     if (in->mission) {
         const mis_config *m = in->mission;
         jw_key(w, "region_mm");

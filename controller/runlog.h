@@ -86,6 +86,7 @@ typedef struct runlog_start_info {
     int resumed;              /* 1: from a checkpoint */
     const char *state_path;   /* checkpoint file, NULL none */
     unsigned status_every;    /* cycles between status records */
+    const char *camera_uri;   /* the gate's camera (tcp://HOST:PORT), NULL none */
 } runlog_start_info;
 
 /** runlog_start: the "start" record (configuration).  Returns 0 or RUNLOG_EIO. */

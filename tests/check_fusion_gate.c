@@ -1,8 +1,8 @@
 /*
  * check_fusion_gate.c — the controller's perception gate (controller/fusion_gate.h):
  * the verdict → action rule, the vacuum rate from the PLC-time history, the
- * travel frame of feet and proximity, the shipped weights loaded and asked,
- * errors, and no allocation per question.
+ * travel frame of feet and proximity, the shipped weights loaded and asked
+ * (with and without a camera frame), errors, and no allocation per question.
  */
 #include <check.h>
 #include <malloc.h>
@@ -91,7 +91,7 @@ START_TEST(test_rate_from_history)
         fg_observe(&G, &st, 1000u + t);
     }
     ck_assert_uint_eq(G.hist_n, FG_HISTORY_N);
-    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 1, feet, &s), 0);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 1, feet, NULL, &s), 0);
     ck_assert_msg(fabsf(s.vacuum_rate_kpa_s[4] + 1.5f) < 1e-3f, "rate %g", (double)s.vacuum_rate_kpa_s[4]);
     ck_assert_msg(fabsf(s.vacuum_rate_kpa_s[0]) < 1e-4f, "rate %g", (double)s.vacuum_rate_kpa_s[0]);
     ck_assert_float_eq(s.vacuum_kpa[4], st.cup_kpa[4]);
@@ -112,7 +112,7 @@ START_TEST(test_travel_frame)
     st.prox_valid[3] = 0;                          /* -Y: no echo */
     float feet[4][2] = {{-400, 10}, {400, 10}, {5, -400}, {5, 400}};
     feat_snapshot s;
-    ck_assert_int_eq(fg_snapshot(&G, &st, 0, -1, feet, &s), 0);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, -1, feet, NULL, &s), 0);
     /* right = +Y: x' = y; ahead = -X: y' = -x */
     ck_assert_float_eq(s.foot_mm[0][0], 10.0f);
     ck_assert_float_eq(s.foot_mm[0][1], 400.0f);
@@ -126,16 +126,16 @@ START_TEST(test_travel_frame)
     ck_assert(!s.camera.online);
     ck_assert(s.holding[0] && s.holding[1]);
     /* moving +Y: ahead +Y, right +X: the identity */
-    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &s), 0);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, NULL, &s), 0);
     ck_assert_float_eq(s.foot_mm[1][0], 400.0f);
     ck_assert_float_eq(s.foot_mm[1][1], 10.0f);
     ck_assert_float_eq(s.proximity[FEAT_PX].distance_mm, 100.0f);
     /* an implausible reading is a broken sensor: no token */
     st.prox_mm[0] = 60000.0f;
-    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &s), 0);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, NULL, &s), 0);
     ck_assert(s.proximity[FEAT_PX].dropout);
-    ck_assert_int_eq(fg_snapshot(&G, &st, 2, 1, feet, &s), FG_EARG);
-    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 0, feet, &s), FG_EARG);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 2, 1, feet, NULL, &s), FG_EARG);
+    ck_assert_int_eq(fg_snapshot(&G, &st, 0, 0, feet, NULL, &s), FG_EARG);
     fg_close(&G);
 }
 END_TEST
@@ -150,7 +150,7 @@ START_TEST(test_ask_shipped)
     float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
     fg_observe(&G, &st, 0);
     fg_verdict v;
-    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), 0);
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, NULL, &v), 0);
     float sp = 0.0f, ss = 0.0f;
     for (unsigned k = 0; k < FUSION_PATH; k++) sp += v.path_p[k];
     for (unsigned k = 0; k < FUSION_MODALITIES; k++) ss += v.share[k];
@@ -164,10 +164,67 @@ START_TEST(test_ask_shipped)
     ck_assert_uint_eq(G.acted[v.action], 1);
     /* a NaN reading is refused, not guessed at */
     st.cup_kpa[3] = nanf("");
-    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), FG_EINFER);
-    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_COUNT, 1, 1, feet, &v), FG_EARG);
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, NULL, &v), FG_EINFER);
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_COUNT, 1, 1, feet, NULL, &v), FG_EARG);
     fg_close(&G);
-    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &v), FG_EARG); /* closed */
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, NULL, &v), FG_EARG); /* closed */
+}
+END_TEST
+
+/* A 64 x 48 frame with some structure (a bright band, a dark joint). */
+static uint8_t frame_px[FEAT_CAM_W * FEAT_CAM_H];
+
+static feat_camera test_frame(void)
+{
+    for (unsigned y = 0; y < FEAT_CAM_H; y++)
+        for (unsigned x = 0; x < FEAT_CAM_W; x++)
+            frame_px[y * FEAT_CAM_W + x] = (uint8_t)(y == 20 || y == 21 ? 10 : 120 + (x * 2u) % 100u);
+    return (feat_camera){.online = true, .width = FEAT_CAM_W, .height = FEAT_CAM_H, .pixels = frame_px};
+}
+
+/* The camera row of the snapshot table: an online frame gives one token per
+ * 8x8 patch and a share of the attention; offline, NULL or a frame of bad
+ * geometry gives none (and still an answer). */
+START_TEST(test_ask_camera)
+{
+    open_gate();
+    cc_status st;
+    status_with(&st, 58.0f);
+    float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
+    fg_observe(&G, &st, 0);
+    feat_camera cam = test_frame();
+    feat_snapshot s;
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &cam, &s), 0);
+    ck_assert(s.camera.online);
+    ck_assert_uint_eq(s.camera.width, 64);
+    ck_assert_uint_eq(s.camera.height, 48);
+    ck_assert_ptr_eq(s.camera.pixels, frame_px);
+    fg_verdict v;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &cam, &v), 0);
+    ck_assert_uint_eq(v.n_tokens[2], 48);
+    ck_assert_msg(v.share[2] > 0.0f, "camera share %g", (double)v.share[2]);
+    float ss = 0.0f;
+    for (unsigned k = 0; k < FUSION_MODALITIES; k++) ss += v.share[k];
+    ck_assert(fabsf(ss - 1.0f) < 1e-5f);
+    /* offline (a blackout): no tokens */
+    cam.online = false;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &cam, &v), 0);
+    ck_assert_uint_eq(v.n_tokens[2], 0);
+    ck_assert_float_eq(v.share[2], 0.0f);
+    /* bad geometry or no pixels: offline, not an error */
+    cam = test_frame();
+    cam.width = 60;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &cam, &v), 0);
+    ck_assert_uint_eq(v.n_tokens[2], 0);
+    cam = test_frame();
+    cam.pixels = NULL;
+    ck_assert_int_eq(fg_snapshot(&G, &st, 1, 1, feet, &cam, &s), 0);
+    ck_assert(!s.camera.online);
+    cam = test_frame();
+    cam.height = FEAT_MAX_CAM_H + 8;
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_B, 1, 1, feet, &cam, &v), 0);
+    ck_assert_uint_eq(v.n_tokens[2], 0);
+    fg_close(&G);
 }
 END_TEST
 
@@ -203,7 +260,8 @@ START_TEST(test_no_allocation)
     status_with(&st, 58.0f);
     float feet[4][2] = {{-400, 0}, {400, 0}, {0, -400}, {0, 400}};
     fg_verdict v;
-    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_A, 0, 1, feet, &v), 0); /* warm */
+    feat_camera cam = test_frame();
+    ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_A, 0, 1, feet, &cam, &v), 0); /* warm */
     {
         struct mallinfo2 p0 = mallinfo2();
         void *volatile blk = malloc(1000);
@@ -215,7 +273,7 @@ START_TEST(test_no_allocation)
     for (uint32_t i = 0; i < 2000; i++) {
         st.cup_kpa[i % CC_CUPS_N] = 50.0f + (float)(i % 7);
         fg_observe(&G, &st, i * 3u);
-        ck_assert(fg_ask(&G, &st, (hold_group)(i & 1u), i & 1u, (i & 2u) ? 1 : -1, feet, &v) == 0);
+        ck_assert(fg_ask(&G, &st, (hold_group)(i & 1u), i & 1u, (i & 2u) ? 1 : -1, feet, (i & 4u) ? &cam : NULL, &v) == 0);
     }
     struct mallinfo2 b = mallinfo2();
     ck_assert_uint_eq(b.uordblks, a.uordblks);
@@ -233,6 +291,7 @@ int main(void)
     tcase_add_test(tc, test_rate_from_history);
     tcase_add_test(tc, test_travel_frame);
     tcase_add_test(tc, test_ask_shipped);
+    tcase_add_test(tc, test_ask_camera);
     tcase_add_test(tc, test_open_errors);
 #if ALLOC_PROBE_WORKS
     tcase_add_test(tc, test_no_allocation);

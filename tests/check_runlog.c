@@ -82,7 +82,8 @@ static int count_lines(const char *text)
 static void write_every_kind(runlog *rl, uint32_t t)
 {
     static const runlog_start_info si = {"demo", "test", "tcp://127.0.0.1:1502", "sim/facades/default.txt",
-                                         "glass", NULL, &prm, &mcfg, 0, "/tmp/state.json", 100};
+                                         "glass", NULL, &prm, &mcfg, 0, "/tmp/state.json", 100,
+                                         "tcp://127.0.0.1:40123"};
     cc_status st;
     cc_command cmd = {.seq = 7, .mode = CC_MODE_HOLD, .outputs = 3};
     memset(&st, 0, sizeof st);
@@ -133,6 +134,10 @@ START_TEST(every_record_is_one_json_line)
         ck_assert_double_eq_tol(json_object_get_double(v), 2.5, 1e-9); /* 250 ticks of 10 ms */
         ck_assert(json_object_object_get_ex(o, "n", &v));
         ck_assert_int_eq(json_object_get_int64(v), i);
+        if (i == 0) { /* the start record names the gate's camera */
+            ck_assert(json_object_object_get_ex(o, "camera", &v));
+            ck_assert_str_eq(json_object_get_string(v), "tcp://127.0.0.1:40123");
+        }
         json_object_put(o);
     }
 }
