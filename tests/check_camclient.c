@@ -25,7 +25,6 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
-#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -40,6 +39,7 @@
 
 #include "controller/camclient.h"
 #include "controller/simproc.h"
+#include "tests/support/allocprobe.h"
 
 #define TIMEOUT_MS 200u
 
@@ -396,16 +396,6 @@ END_TEST
 
 /* ------------------------------------------------------- no allocation */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ALLOC_PROBE_WORKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALLOC_PROBE_WORKS 0
-#endif
-#endif
-#ifndef ALLOC_PROBE_WORKS
-#define ALLOC_PROBE_WORKS 1
-#endif
 
 #if ALLOC_PROBE_WORKS
 START_TEST(test_frame_allocates_nothing)
@@ -414,21 +404,14 @@ START_TEST(test_frame_allocates_nothing)
     camc *c = open_cam(cam_uri, TIMEOUT_MS);
     feat_camera f;
     ck_assert_int_eq(camc_frame(c, 90.0, &f), 0); /* warm */
-    {
-        struct mallinfo2 p0 = mallinfo2();
-        void *volatile blk = malloc(1000);
-        struct mallinfo2 p1 = mallinfo2();
-        free(blk);
-        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
-    }
-    struct mallinfo2 a = mallinfo2();
+    alloc_probe_selftest();
+    alloc_snap a = alloc_snapshot();
     for (int i = 0; i < 300; i++) ck_assert(camc_frame(c, 90.0 * (i % 4), &f) == 0);
     /* errors and reconnects allocate nothing either */
     ck_assert_int_eq(simproc_stop(&sp), 0);
     for (int i = 0; i < 5; i++) ck_assert(camc_frame(c, 90.0, &f) != 0);
-    struct mallinfo2 b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblkhd, a.hblkhd);
+    alloc_snap b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "camc_frame");
     camc_close(c);
 }
 END_TEST

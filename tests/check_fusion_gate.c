@@ -5,13 +5,13 @@
  * (with and without a camera frame), errors, and no allocation per question.
  */
 #include <check.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/fusion_gate.h"
+#include "tests/support/allocprobe.h"
 
 static void weights_path(char *out, size_t len)
 {
@@ -240,16 +240,6 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ALLOC_PROBE_WORKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALLOC_PROBE_WORKS 0
-#endif
-#endif
-#ifndef ALLOC_PROBE_WORKS
-#define ALLOC_PROBE_WORKS 1
-#endif
 
 #if ALLOC_PROBE_WORKS
 /* The control loop's rule: observe and ask allocate nothing. */
@@ -262,22 +252,15 @@ START_TEST(test_no_allocation)
     fg_verdict v;
     feat_camera cam = test_frame();
     ck_assert_int_eq(fg_ask(&G, &st, HOLD_GROUP_A, 0, 1, feet, &cam, &v), 0); /* warm */
-    {
-        struct mallinfo2 p0 = mallinfo2();
-        void *volatile blk = malloc(1000);
-        struct mallinfo2 p1 = mallinfo2();
-        free(blk);
-        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
-    }
-    struct mallinfo2 a = mallinfo2();
+    alloc_probe_selftest();
+    alloc_snap a = alloc_snapshot();
     for (uint32_t i = 0; i < 2000; i++) {
         st.cup_kpa[i % CC_CUPS_N] = 50.0f + (float)(i % 7);
         fg_observe(&G, &st, i * 3u);
         ck_assert(fg_ask(&G, &st, (hold_group)(i & 1u), i & 1u, (i & 2u) ? 1 : -1, feet, (i & 4u) ? &cam : NULL, &v) == 0);
     }
-    struct mallinfo2 b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblkhd, a.hblkhd);
+    alloc_snap b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "fg_observe/fg_ask");
     fg_close(&G);
 }
 END_TEST

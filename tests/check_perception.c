@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "perception/fusion.h"
 #include "tests/support/tmpdir.h"
 #include "perception/safetensors.h"
+#include "tests/support/allocprobe.h"
 
 int main(void);
 
@@ -1044,19 +1044,6 @@ END_TEST
 
 /* ================= no allocation per call ================= */
 
-/* ASan replaces glibc's allocator, which mallinfo2 then cannot see: in a
- * sanitizer build this test is not registered at all rather than passing
- * without being able to fail.  The plain build runs it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define ALLOC_PROBE_WORKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALLOC_PROBE_WORKS 0
-#endif
-#endif
-#ifndef ALLOC_PROBE_WORKS
-#define ALLOC_PROBE_WORKS 1
-#endif
 
 #if ALLOC_PROBE_WORKS
 START_TEST(forward_allocates_nothing)
@@ -1076,24 +1063,17 @@ START_TEST(forward_allocates_nothing)
     fusion_input fin;
     ck_assert_int_eq(fusion_forward(&c.model, &ws, &c.input, &o), 0); /* warm (lazy libm init) */
 
-    { /* the probe itself must see an allocation, or the test proves nothing */
-        struct mallinfo2 p0 = mallinfo2();
-        void *volatile blk = malloc(1000);
-        struct mallinfo2 p1 = mallinfo2();
-        free(blk);
-        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
-    }
+    alloc_probe_selftest();
 
-    struct mallinfo2 a = mallinfo2();
+    alloc_snap a = alloc_snapshot();
     for (int i = 0; i < 1000; i++) {
         ck_assert(fusion_forward(&c.model, &ws, &c.input, &o) == 0);
         ck_assert(feat_extract(&s, &t, NULL, 0) == 0);
         feat_to_input(&t, &fin);
         ck_assert(fusion_forward(&c.model, &ws, &fin, &o) == 0);
     }
-    struct mallinfo2 b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblks, a.hblks);
+    alloc_snap b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "fusion_forward/feat_extract");
     fusion_workspace_free(&ws);
     fusion_case_free(&c);
 }

@@ -6,7 +6,6 @@
  */
 #include <check.h>
 #include <json-c/json.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "controller/params.h"
 #include "controller/runlog.h"
 #include "tests/support/tmpdir.h"
+#include "tests/support/allocprobe.h"
 
 /* Shared fixtures: big structs, so static rather than on the test's stack. */
 static ctl c;
@@ -143,19 +143,6 @@ START_TEST(every_record_is_one_json_line)
 }
 END_TEST
 
-/* ASan replaces glibc's allocator, which mallinfo2 then cannot see: in a
- * sanitizer build the allocation test is not registered at all rather than
- * passing without being able to fail.  The plain build runs it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define ALLOC_PROBE_WORKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALLOC_PROBE_WORKS 0
-#endif
-#endif
-#ifndef ALLOC_PROBE_WORKS
-#define ALLOC_PROBE_WORKS 1
-#endif
 
 #if ALLOC_PROBE_WORKS
 START_TEST(records_allocate_nothing)
@@ -165,36 +152,26 @@ START_TEST(records_allocate_nothing)
     fixtures();
     ck_assert_int_eq(runlog_open(&rl, tmp_path("run.jsonl"), err, sizeof err), 0);
 
-    { /* the probe itself must see an allocation, or the test proves nothing */
-        struct mallinfo2 p0 = mallinfo2();
-        void *volatile blk = malloc(1000);
-        struct mallinfo2 p1 = mallinfo2();
-        free(blk);
-        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
-    }
+    alloc_probe_selftest();
 
     /* The first records right after open: the file's stdio buffer is the
      * runlog's own, so even these allocate nothing. */
-    struct mallinfo2 a = mallinfo2();
+    alloc_snap a = alloc_snapshot();
     write_every_kind(rl, 1);
-    struct mallinfo2 b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblks, a.hblks);
-    ck_assert_uint_eq(b.hblkhd, a.hblkhd);
+    alloc_snap b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "runlog records");
 
     /* The checkpoint is written after every half-step, inside the loop too. */
     ck_assert_int_eq(runlog_checkpoint_write(tmp_path("state.json"), &dyn, err, sizeof err), 0);
 
-    a = mallinfo2();
+    a = alloc_snapshot();
     for (uint32_t i = 0; i < 1000; i++) {
         write_every_kind(rl, 2 + i);
         if (i % 100 == 0)
             ck_assert_int_eq(runlog_checkpoint_write(tmp_path("state.json"), &dyn, err, sizeof err), 0);
     }
-    b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblks, a.hblks);
-    ck_assert_uint_eq(b.hblkhd, a.hblkhd);
+    b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "runlog records");
 
     uint64_t n = runlog_records(rl);
     ck_assert_int_eq(runlog_close(rl), 0);

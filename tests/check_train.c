@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +43,7 @@
 #include "perception/weights_write.h"
 
 #include "cli/cmd_fusion_train.c" /* cmd_fusion_train, run in a child below */
+#include "tests/support/allocprobe.h"
 
 int main(void);
 
@@ -554,18 +554,6 @@ START_TEST(trainer_refuses_bad_input)
 }
 END_TEST
 
-#ifndef ALLOC_PROBE_WORKS
-#if defined(__SANITIZE_ADDRESS__)
-#define ALLOC_PROBE_WORKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALLOC_PROBE_WORKS 0
-#endif
-#endif
-#endif
-#ifndef ALLOC_PROBE_WORKS
-#define ALLOC_PROBE_WORKS 1
-#endif
 
 #if ALLOC_PROBE_WORKS
 START_TEST(training_allocates_nothing)
@@ -586,21 +574,14 @@ START_TEST(training_allocates_nothing)
     size_t *idx = iota(ds.count);
     train_stats st;
     ck_assert_int_eq(trainer_epoch(&t, &ds, idx, ds.count, &st), 0); /* warm libm */
-    {
-        struct mallinfo2 p0 = mallinfo2();
-        void *volatile blk = malloc(1000);
-        struct mallinfo2 p1 = mallinfo2();
-        free(blk);
-        ck_assert_uint_gt(p1.uordblks, p0.uordblks);
-    }
-    struct mallinfo2 a = mallinfo2();
+    alloc_probe_selftest();
+    alloc_snap a = alloc_snapshot();
     for (int e = 0; e < 3; e++) {
         ck_assert(trainer_epoch(&t, &ds, idx, ds.count, &st) == 0);
         ck_assert(trainer_evaluate(&t, &ds, idx, ds.count, &st) == 0);
     }
-    struct mallinfo2 b = mallinfo2();
-    ck_assert_uint_eq(b.uordblks, a.uordblks);
-    ck_assert_uint_eq(b.hblks, a.hblks);
+    alloc_snap b = alloc_snapshot();
+    alloc_assert_same(&a, &b, "training step");
     free(idx);
     trainer_free(&t);
     train_model_free(&m);
