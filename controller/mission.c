@@ -14,6 +14,7 @@
 #define DECIDE_ROUNDS_MAX (6 * MIS_LANES_MAX + 64) /* phase changes in one decision: each ends
                                                      a lane, a phase or a detour */
 #define SIM_ADVANCE_MAX 8u     /* half-steps a sidestep may take, in its check */
+#define STOP_SHORT_MM 2.0      /* a cylinder stops this short of its target (the gait's, measured) */
 #define UNSTICK_PER_LANE 6     /* try_unstick half-steps per lane: the planner's grid may undo one */
 #define LOOKAHEAD_STEPS 2u     /* steps checked beyond a candidate with a choice of lengths */
 #define POS_NOISE_MM 2.0       /* position sensor noise allowed beyond the gait's tolerance */
@@ -648,6 +649,27 @@ static int sim_advance(const mission *m, mis_pose *ps, const goal_t *gl, unsigne
     return arrived(m, ps, gl);
 }
 
+/* sim_advance as the gait will really move: every cylinder stops
+ * STOP_SHORT_MM short of its target (it stops once inside its tolerance,
+ * always from the side it comes from — measured ~2 mm).  A crossing the
+ * plan makes with 2 mm to spare fails here as it fails on the robot. */
+static int sim_advance_real(const mission *m, mis_pose *ps, const goal_t *gl, unsigned max)
+{
+    for (unsigned i = 0; i < max; i++) {
+        advance_t a;
+        int r = plan_advance(m, ps, gl, 0, NULL, &a);
+        if (r == 0) return 1;
+        if (r < 0) return 0;
+        const unsigned ax = a.mv.axis;
+        const double s0 = a.mv.before.s_mm[ax], s1 = a.mv.after.s_mm[ax];
+        if (!lattice_ax(m, ax) && fabs(s1 - s0) > 2.0 * STOP_SHORT_MM)
+            pose_after(&a.mv.before, a.mv.group, ax, s1 - (s1 > s0 ? 1.0 : -1.0) * STOP_SHORT_MM, ps);
+        else
+            *ps = a.mv.after;
+    }
+    return arrived(m, ps, gl);
+}
+
 /* ------------------------------------------------------------ events */
 
 static void emit(mission *m, const mis_event *ev)
@@ -881,14 +903,21 @@ static int try_detour(mission *m, unsigned pa, const goal_t *gl, int prefer, mis
  * either axis by 10 .. 150 mm or to an end, nearest first — one from which
  * the map shows real progress if there is one.  Returns 1 with *mv when
  * there is such a step. */
-static int try_unstick(mission *m, const goal_t *gl, int clean, const cc_status *live, mis_move *mv)
+static int try_unstick(mission *m, const goal_t *gl, int clean, int real, const cc_status *live, mis_move *mv)
 {
     mis_dyn *d = &m->d;
     static const double offs[] = {10, -10, 20, -20, 40, -40, 80, -80, 150, -150};
-    /* pass 0: a step from which the map shows real progress (the goal, or
-     * half a stroke towards it, within SIM_ADVANCE_MAX half-steps); pass 1:
-     * any step after which a half-step towards the goal can begin */
-    for (int pass = 0; pass < 2; pass++) {
+    /* the passes, best first: 1 = the map shows real progress from there
+     * (the goal, or half a stroke towards it, within SIM_ADVANCE_MAX
+     * half-steps) with every cylinder stopping short as the gait's do (a
+     * climb: a transom crossing needs its window in the real stops); 2 = the
+     * same with exact stops; 0 = any step that lets a half-step towards the
+     * goal begin (the planner may then find the way itself) */
+    static const int passes_real[] = {1, 2, 0}, passes_exact[] = {2, 0};
+    const int *passes = real ? passes_real : passes_exact;
+    const int n_pass = real ? 3 : 2;
+    for (int pi = 0; pi < n_pass; pi++) {
+        const int pass = passes[pi];
         for (unsigned ax = 0; ax < 2; ax++) {
             if (lattice_ax(m, ax)) continue;
             const double S = stroke(m->p, ax), s0 = d->pose.s_mm[ax];
@@ -907,11 +936,13 @@ static int try_unstick(mission *m, const goal_t *gl, int clean, const cc_status 
                     if (check_move(m, &d->pose, g, ax, s_new, 0, live, &out) != MIS_BLK_NONE) continue;
                     advance_t a2;
                     if (plan_advance(m, &out, gl, clean, NULL, &a2) <= 0) continue;
-                    if (pass == 0) {
+                    if (pass != 0) {
                         mis_pose q = out;
                         const double c0 = d->pose.c_mm[gl->ax];
                         const double sgn = gl->target >= c0 ? 1.0 : -1.0;
-                        if (!sim_advance(m, &q, gl, SIM_ADVANCE_MAX) &&
+                        const int arrives = pass == 1 ? sim_advance_real(m, &q, gl, SIM_ADVANCE_MAX)
+                                                      : sim_advance(m, &q, gl, SIM_ADVANCE_MAX);
+                        if (!arrives &&
                             sgn * (q.c_mm[gl->ax] - c0) < 0.5 * stroke(m->p, gl->ax))
                             continue;
                     }
@@ -1014,7 +1045,7 @@ static int decide(mission *m, const cc_status *live, mis_move *mv)
                 make_move(m, mv, MIS_MV_TRANSIT);
                 return 1;
             }
-            if (r < 0 && d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 0, live, mv)) {
+            if (r < 0 && d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 0, 1, live, mv)) {
                 make_move(m, mv, MIS_MV_TRANSIT);
                 d->unstuck++;
                 return 1;
@@ -1096,7 +1127,7 @@ static int decide(mission *m, const cc_status *live, mis_move *mv)
             }
             int prefer = d->lanes_pitch_mm >= 0.0 ? 1 : -1; /* towards the lanes to come */
             if (try_detour(m, 1, &gl, prefer, a.blk)) continue;
-            if (d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 1, live, mv)) {
+            if (d->unstuck < UNSTICK_PER_LANE && try_unstick(m, &gl, 1, 0, live, mv)) {
                 make_move(m, mv, MIS_MV_TRANSIT);
                 d->unstuck++;
                 return 1;
