@@ -346,7 +346,7 @@ int cmd_demo(int argc, char **argv)
     cli_run_out res;
     /* the temporary directory's name is short: its files' names fit */
     char exe[PATH_MAX], facade_buf[PATH_MAX], tmpdir[1024] = "", log_buf[PATH_MAX],
-        state_buf[PATH_MAX], uri_s[160];
+        state_buf[PATH_MAX], uri_s[160], start_buf[64];
     const char *seed = DEMO_SEED_DEFAULT, *faults = NULL, *truth = NULL;
     int rc = CLI_EXIT_FAIL, headless = 0;
     double speed = -1.0; /* not given */
@@ -512,6 +512,11 @@ int cmd_demo(int argc, char **argv)
          * in a silence each dropped request stands for that much PLC time */
         sargv[k++] = "--silence-step-ms";
         sargv[k++] = DEMO_TIMEOUT_MS;
+    }
+    if (o.have_start) { /* the simulated robot stands where the controller is told it stands */
+        snprintf(start_buf, sizeof start_buf, "%.3f,%.3f", o.start_mm[0], o.start_mm[1]);
+        sargv[k++] = "--start";
+        sargv[k++] = start_buf;
     }
     sargv[k++] = "--listen";
     sargv[k++] = "tcp://127.0.0.1:0";

@@ -75,6 +75,8 @@ typedef struct {
     uint32_t dump_every_ms; /* --dump-every-ms N */
     int dump_every_given;
     uint32_t silence_step_ms; /* --silence-step-ms N, 0 = the period hint D204 */
+    int have_start;      /* --start X,Y given */
+    double start_mm[2];  /* the robot's centre (the carriage) at the start, facade mm */
 } sim_opts;
 
 static void sim_usage(FILE *f)
@@ -93,6 +95,8 @@ static void sim_usage(FILE *f)
             "                      the robot starts at its start point. Required.\n"
             "  --robot FILE        robot configuration INI (default: built in, the same as\n"
             "                      sim/robots/default.ini)\n"
+            "  --start X,Y         set the robot down with its centre here (facade mm)\n"
+            "                      instead of the facade's start point\n"
             "  --seed N            seed of the sensor noise and gusts, 0..2^64-1 (default 1)\n"
             "  --truth FILE        write the ground-truth log (JSON Lines) to FILE; the\n"
             "                      controller never sees it\n"
@@ -329,6 +333,13 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
         } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--truth", &v)) != 0) {
             if (r < 0 || need_path(who, "--truth", v)) return -1;
             o->truth = v;
+        } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--start", &v)) != 0) {
+            if (r < 0) return -1;
+            if (cli_parse_pair(v, o->start_mm)) {
+                fprintf(stderr, "%s: --start '%s': expected X,Y in mm\n", who, v);
+                return -1;
+            }
+            o->have_start = 1;
         } else if (o->robot && (r = opt_value(who, argc, argv, &i, "--seed", &v)) != 0) {
             if (r < 0 || parse_u64(who, "--seed", v, 0, UINT64_MAX, &n)) return -1;
             o->seed = (uint64_t)n;
@@ -676,6 +687,18 @@ static int sim_run(sim_opts *o)
         if (rc != 0) {
             fprintf(stderr, "%s: %s\n", o->who, err[0] ? err : facade_strerror(rc));
             goto out;
+        }
+        if (o->have_start) { /* set down elsewhere than the facade's start point */
+            if (!(o->start_mm[0] >= 0.0 && o->start_mm[0] <= facade_width_mm(fac) && o->start_mm[1] >= 0.0 &&
+                  o->start_mm[1] <= facade_height_mm(fac))) {
+                fprintf(stderr, "%s: --start %g,%g: outside the facade (%g x %g mm)\n", o->who, o->start_mm[0],
+                        o->start_mm[1], facade_width_mm(fac), facade_height_mm(fac));
+                rc = -1;
+                goto out;
+            }
+            fac->has_start = 1;
+            fac->start_x_mm = o->start_mm[0];
+            fac->start_y_mm = o->start_mm[1];
         }
         if (o->robot_ini) {
             err[0] = '\0';

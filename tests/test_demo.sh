@@ -88,6 +88,25 @@ stop_sim "$SIM_PID" robot
 grep -q '"fallen":false' "$TMP/run-truth.jsonl" || fail "run: the truth log says the robot fell"
 ok "crossclimb run: the simulator's truth shows no fall"
 
+# ------------------------------------------------ --start moves the robot too
+# the controller is told where the robot stands; the simulated robot must be
+# set down there (sim --start), or the controller would plan on footholds it
+# is not on: the truth log's carriage at the start is the given point
+expect_exit 0 "demo --start" "$BIN" demo --headless --start 3750,3100 --region 3450,2800,4050,3400 \
+    --truth "$TMP/start-truth.jsonl"
+"$PY" - "$TMP/start-truth.jsonl" <<'EOF2' || fail "demo --start: the simulated robot is not where the controller was told"
+import json, sys
+st = next(json.loads(l) for l in open(sys.argv[1]) if json.loads(l).get("type") == "state")
+x, y = st["carriage_m"]
+assert abs(x - 3.750) < 0.002 and abs(y - 3.100) < 0.002, st["carriage_m"]
+EOF2
+ok "demo --start 3750,3100: the simulated robot set down there too, mission completed"
+expect_exit 1 "sim --start off the facade" "$BIN" sim --facade "$FACADE" --start 99999,1
+expect_in "$TMP/last.err" "--start 99999,1: outside the facade" "sim --start off the facade named"
+expect_exit 2 "sim bad --start" "$BIN" sim --facade "$FACADE" --start abc
+expect_in "$TMP/last.err" "--start 'abc'" "sim bad --start named"
+ok "sim --start: off the facade exit 1, malformed exit 2, both named"
+
 # --------------------------------------------------------------- bad input
 expect_exit 2 "demo bad option" "$BIN" demo --seed -1
 expect_in "$TMP/last.err" "--seed '-1'" "bad seed named"
