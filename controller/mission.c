@@ -827,6 +827,13 @@ static void start_lane(mission *m, unsigned k)
     d->state = MIS_TRANSIT;
     if (k < d->lanes_n) {
         d->lane_y_mm = lane_y(m, k);
+        /* the last lane ran short of its height (a climb blocked over a
+         * transom): this one keeps its overlap with it rather than its
+         * planned height, or a strip between the two stays dirty */
+        if (!isnan(d->prev_lane_y_mm) && !lattice_ax(m, 1)) {
+            const double limit = d->prev_lane_y_mm + d->lanes_pitch_mm;
+            if (d->lanes_pitch_mm > 0.0 ? limit < d->lane_y_mm : limit > d->lane_y_mm) d->lane_y_mm = limit;
+        }
         emit_simple(m, MIS_EV_LANE_BEGIN, k, 0, 0, 0, d->lane_y_mm, NULL);
     }
 }
