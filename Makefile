@@ -142,6 +142,11 @@ weights: $(BIN)
 	$(BIN) fusion train --data $(WEIGHTS_WORK)/train.ccfusion --hidden 16 --epochs 60 \
 	  --lr 0.01 --batch 32 --seed 1 --out $(WEIGHTS_DIR)/fusion-default.safetensors
 	cp $(WEIGHTS_WORK)/train.ccfusion.manifest $(WEIGHTS_DIR)/train.manifest
+	$(BIN) fusion dataset --out $(WEIGHTS_WORK)/val.ccfusion --n 6000 --seed 2 --gen-facades 16
+	$(BIN) fusion calibrate --weights $(WEIGHTS_DIR)/fusion-default.safetensors \
+	  --data $(WEIGHTS_WORK)/val.ccfusion --far 0.05 --stop-far 0.01 \
+	  --out $(WEIGHTS_DIR)/fusion-default.safetensors > $(WEIGHTS_WORK)/calibration.txt
+	cp $(WEIGHTS_WORK)/calibration.txt $(WEIGHTS_DIR)/calibration.txt
 	$(BIN) fusion dataset --out $(WEIGHTS_WORK)/eval.ccfusion --n 6000 --seed 1001 --gen-facades 16
 	$(BIN) fusion eval --weights $(WEIGHTS_DIR)/fusion-default.safetensors \
 	  --data $(WEIGHTS_WORK)/eval.ccfusion --train-manifest $(WEIGHTS_DIR)/train.manifest \

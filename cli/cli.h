@@ -16,6 +16,7 @@ int cmd_fusion(int argc, char **argv); /* cli/cmd_fusion.c: the perception model
 int cmd_fusion_train(int argc, char **argv); /* cli/cmd_fusion_train.c: fusion train */
 int cmd_fusion_dataset(int argc, char **argv); /* cli/cmd_fusion_data.c: fusion dataset */
 int cmd_fusion_eval(int argc, char **argv);    /* cli/cmd_fusion_data.c: fusion eval */
+int cmd_fusion_calibrate(int argc, char **argv); /* cli/cmd_fusion_data.c: fusion calibrate */
 int cmd_demo(int argc, char **argv);   /* cli/cmd_demo.c: the main job on the default sim */
 int cmd_run(int argc, char **argv);    /* cli/cmd_run.c: the cleaning mission against a PLC */
 int cmd_report(int argc, char **argv); /* cli/cmd_report.c: a run log as an SVG */

@@ -42,6 +42,7 @@
 #include "plc_bridge/image.h"
 #include "plc_bridge/link.h"
 #include "plc_bridge/uri.h"
+#include "robot/facade.h"
 
 #define DEMO_SEED_DEFAULT "1"
 #define DEMO_MAX_SIM_S 14400.0     /* 4 h of virtual time: a mission longer than this is stuck */
@@ -67,7 +68,8 @@ typedef struct {
 static void demo_usage(FILE *f)
 {
     fprintf(f,
-            "usage: crossclimb demo [--facade FILE] [--robot FILE] [--region X0,Y0,X1,Y1]\n"
+            "usage: crossclimb demo [--facade FILE] [--sim-facade FILE] [--robot FILE]\n"
+            "                       [--region X0,Y0,X1,Y1]\n"
             "                       [--start X,Y] [--faults FILE] [--seed N] [--log FILE]\n"
             "                       [--truth FILE] [--max-sim-s S] [--steps]\n"
             "\n"
@@ -77,6 +79,9 @@ static void demo_usage(FILE *f)
             "else: any other HOLD ends the demo; a real 'crossclimb run' asks the operator).\n"
             "\n"
             "  --facade FILE   the facade (default: sim/facades/default.txt)\n"
+            "  --sim-facade FILE  the facade the simulated robot really climbs, when it\n"
+            "                  differs from the controller's map (--facade): defects the\n"
+            "                  survey missed; same size and cell as the map\n"
             "  --robot FILE    robot configuration INI for the simulator and the controller\n"
             "  --region, --start   as for 'crossclimb run' (default: the whole facade, as far\n"
             "                  as the robot can reach it, from the facade's start point)\n"
@@ -339,6 +344,33 @@ static void tmp_cleanup(const char *dir, const char *const *files, int n)
     rmdir(dir);
 }
 
+/* --sim-facade: the world must be the map's grid (size, cell) for the truth's
+ * cleaned cells to be judged against the plan.  0; CLI_EXIT_FAIL when a file
+ * cannot be loaded, CLI_EXIT_USAGE when the grids differ (with a message). */
+static int same_grid(const char *map_path, const char *world_path)
+{
+    facade *m = NULL, *w = NULL;
+    char err[512];
+    int rc = CLI_EXIT_FAIL;
+    if (facade_load_file(map_path, &m, err, sizeof err) || facade_load_file(world_path, &w, err, sizeof err)) {
+        fprintf(stderr, "crossclimb demo: %s\n", err);
+        goto out;
+    }
+    rc = CLI_EXIT_USAGE;
+    if (m->cols != w->cols || m->rows != w->rows || m->cell_mm != w->cell_mm) {
+        fprintf(stderr,
+                "crossclimb demo: --sim-facade %s: %ux%u cells of %u mm, the map %s is %ux%u of %u mm "
+                "(they must match)\n",
+                world_path, w->cols, w->rows, w->cell_mm, map_path, m->cols, m->rows, m->cell_mm);
+        goto out;
+    }
+    rc = 0;
+out:
+    facade_free(m);
+    facade_free(w);
+    return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     static demo_ctx d;
@@ -347,7 +379,7 @@ int cmd_demo(int argc, char **argv)
     /* the temporary directory's name is short: its files' names fit */
     char exe[PATH_MAX], facade_buf[PATH_MAX], tmpdir[1024] = "", log_buf[PATH_MAX],
         state_buf[PATH_MAX], uri_s[160], start_buf[64];
-    const char *seed = DEMO_SEED_DEFAULT, *faults = NULL, *truth = NULL;
+    const char *seed = DEMO_SEED_DEFAULT, *faults = NULL, *truth = NULL, *sim_facade = NULL;
     int rc = CLI_EXIT_FAIL, headless = 0;
     double speed = -1.0; /* not given */
     con *ui = NULL;
@@ -391,6 +423,9 @@ int cmd_demo(int argc, char **argv)
             return CLI_EXIT_USAGE;
         } else if (!strcmp(a, "--facade")) {
             o.facade_path = v;
+            i++;
+        } else if (!strcmp(a, "--sim-facade")) {
+            sim_facade = v;
             i++;
         } else if (!strcmp(a, "--robot")) {
             o.robot_path = v;
@@ -469,6 +504,7 @@ int cmd_demo(int argc, char **argv)
         }
         o.facade_path = facade_buf;
     }
+    if (sim_facade && (rc = same_grid(o.facade_path, sim_facade)) != 0) return rc;
     /* our own files in a temporary directory, removed at the end */
     const char *td = getenv("TMPDIR");
     if (!td || !*td || strlen(td) > sizeof tmpdir - 32) td = "/tmp";
@@ -493,7 +529,7 @@ int cmd_demo(int argc, char **argv)
     sargv[k++] = exe;
     sargv[k++] = "sim";
     sargv[k++] = "--facade";
-    sargv[k++] = o.facade_path;
+    sargv[k++] = sim_facade ? sim_facade : o.facade_path;
     sargv[k++] = "--seed";
     sargv[k++] = seed;
     sargv[k++] = "--truth";
@@ -530,7 +566,7 @@ int cmd_demo(int argc, char **argv)
     sargv[k++] = "frozen";
     sargv[k] = NULL;
     printf("demo: starting the simulator: %s sim --facade %s --seed %s%s%s --listen tcp://127.0.0.1:0%s --idle frozen\n",
-           exe, o.facade_path, seed, faults ? " --faults " : "", faults ? faults : "",
+           exe, sim_facade ? sim_facade : o.facade_path, seed, faults ? " --faults " : "", faults ? faults : "",
            want_camera ? " --camera tcp://127.0.0.1:0" : "");
     int sr = simproc_spawn(&d.sp, sargv);
     if (sr) {

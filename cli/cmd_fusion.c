@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "       crossclimb fusion train --data FILE --out WEIGHTS [...]  (see 'fusion train --help')\n"
             "       crossclimb fusion dataset --out FILE [...]  (see 'fusion dataset --help')\n"
             "       crossclimb fusion eval --weights W --data FILE [...]  (see 'fusion eval --help')\n"
+            "       crossclimb fusion calibrate --weights W --data FILE --out W2 [--far X]\n"
             "       crossclimb fusion --help\n"
             "\n"
             "check  load each reference case (a safetensors file with the model weights,\n"
@@ -94,6 +95,7 @@ int cmd_fusion(int argc, char **argv)
     if (!strcmp(sub, "train")) return cmd_fusion_train(argc - 1, argv + 1);
     if (!strcmp(sub, "dataset")) return cmd_fusion_dataset(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_fusion_eval(argc - 1, argv + 1);
+    if (!strcmp(sub, "calibrate")) return cmd_fusion_calibrate(argc - 1, argv + 1);
     if (strcmp(sub, "check") != 0) {
         fprintf(stderr, "crossclimb fusion: unknown subcommand '%s'\n", sub);
         usage(stderr);

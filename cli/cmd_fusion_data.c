@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "controller/fusion_gate.h"
 #include "perception/dataset.h"
 #include "perception/eval.h"
 #include "perception/features.h"
@@ -937,6 +938,36 @@ static int run_all(const fusion_model *m, fusion_workspace *ws, const dataset *d
     return 0;
 }
 
+/* The model W (the features' widths) with a workspace, and the dataset
+ * DATA parsed; *HASH gets the FNV-1a of DATA's bytes.  0, or -1 with a
+ * message naming the file (ME: the command).  The caller frees all three. */
+static int load_model_and_data(const char *me, const char *weights, const char *data, fusion_model *m,
+                               fusion_workspace *ws, dataset *ds, uint64_t *hash)
+{
+    char err[ST_ERR_LEN + 256];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc, status = -1;
+    if ((rc = fusion_model_load(m, weights, FUSION_LOAD_FEATURES, err, sizeof err)) != 0) {
+        fprintf(stderr, "%s: --weights: %s\n", me, err);
+        goto out;
+    }
+    if ((rc = fusion_workspace_init(ws, m, FEAT_MAX_TOKENS, NULL, 0)) != 0) {
+        fprintf(stderr, "%s: workspace: %s\n", me, fusion_strerror(rc));
+        goto out;
+    }
+    if (read_all(me, data, &bytes, &len) != 0) goto out;
+    if ((rc = ds_parse_buffer(ds, bytes, len, data, err, sizeof err)) != 0) {
+        fprintf(stderr, "%s: %s\n", me, err);
+        goto out;
+    }
+    *hash = fnv1a64(bytes, len, FNV_INIT);
+    status = 0;
+out:
+    free(bytes);
+    return status;
+}
+
 int cmd_fusion_eval(int argc, char **argv);
 int cmd_fusion_eval(int argc, char **argv)
 {
@@ -946,31 +977,17 @@ int cmd_fusion_eval(int argc, char **argv)
     if (rc) return rc;
 
     int status = CLI_EXIT_FAIL;
-    char err[ST_ERR_LEN + 256];
     fusion_model m = {0};
     fusion_workspace ws = {0};
     dataset ds = {0};
     manifest mf = {0};
     ev_results r = {0};
-    uint8_t *bytes = NULL;
     feat_tokens *scratch = NULL;
     size_t *first[VARIANTS + 1] = {0};
     char *man_path = NULL;
-    size_t len = 0;
 
-    if ((rc = fusion_model_load(&m, o.weights, FUSION_LOAD_FEATURES, err, sizeof err)) != 0) {
-        fprintf(stderr, MEE ": --weights: %s\n", err);
-        goto out;
-    }
-    if ((rc = fusion_workspace_init(&ws, &m, FEAT_MAX_TOKENS, NULL, 0)) != 0) {
-        fprintf(stderr, MEE ": workspace: %s\n", fusion_strerror(rc));
-        goto out;
-    }
-    if (read_all(MEE, o.data, &bytes, &len) != 0) goto out;
-    if ((rc = ds_parse_buffer(&ds, bytes, len, o.data, err, sizeof err)) != 0) {
-        fprintf(stderr, MEE ": %s\n", err);
-        goto out;
-    }
+    uint64_t data_hash = 0;
+    if (load_model_and_data(MEE, o.weights, o.data, &m, &ws, &ds, &data_hash) != 0) goto out;
     if (ds.n_snapshots != ds.count || ds.count == 0) {
         fprintf(stderr,
                 MEE ": %s: %zu of %zu records are snapshots: the baseline needs the sensor "
@@ -978,9 +995,6 @@ int cmd_fusion_eval(int argc, char **argv)
                 o.data, ds.n_snapshots, ds.count);
         goto out;
     }
-    const uint64_t data_hash = fnv1a64(bytes, len, FNV_INIT);
-    free(bytes);
-    bytes = NULL;
     if (!o.manifest) {
         if (!(man_path = malloc(strlen(o.data) + sizeof MANIFEST_SUFFIX))) {
             fprintf(stderr, MEE ": no memory\n");
@@ -1111,8 +1125,328 @@ out:
     ev_free(&r);
     free(scratch);
     free(man_path);
-    free(bytes);
     manifest_free(&mf);
+    ds_free(&ds);
+    fusion_workspace_free(&ws);
+    fusion_model_free(&m);
+    return status;
+}
+
+/* ------------------------------------------------------------ calibrate */
+
+#define MEC "crossclimb fusion calibrate"
+#define CAL_FAR_DEFAULT 0.05
+#define CAL_STOP_FAR_DEFAULT 0.01 /* the thresholds that stop: a STOP costs a wait or a pause */
+
+static void usage_calibrate(FILE *f)
+{
+    fprintf(f,
+            "usage: crossclimb fusion calibrate --weights W --data FILE --out W2 [--far X]\n"
+            "                                   [--stop-far Y]\n"
+            "\n"
+            "Choose the perception gate's thresholds (controller/fusion_gate.h) for the\n"
+            "model W on validation data FILE (crossclimb fusion dataset; never the data W\n"
+            "was trained on, never the runs the gate is judged by), and write W2: W's\n"
+            "tensors and metadata with the thresholds added (gate.*), atomically.  Each\n"
+            "threshold is the lowest that flags at most a share X of the examples where\n"
+            "acting would be a false alarm:\n"
+            "  gate.risk_act_a/b  grip risk, over the footholds that do hold (share X)\n"
+            "  gate.doubt_act     1 - P(PROCEED), over the examples labelled PROCEED (X)\n"
+            "  gate.stop_act      P(STOP), over the examples not labelled STOP (share Y)\n"
+            "  gate.risk_stop     grip risk, both groups' footholds that hold (Y)\n"
+            "Prints each threshold with its false-alarm share and how many of the\n"
+            "dangerous examples it catches.\n"
+            "\n"
+            "  --weights W   the model (safetensors, the features' widths)\n"
+            "  --data FILE   validation examples (snapshots)\n"
+            "  --out W2      the calibrated weights to write (may be W itself)\n"
+            "  --far X       false-alarm share of the thresholds that shorten a step,\n"
+            "                0 < X < 0.5, default 0.05\n"
+            "  --stop-far Y  false-alarm share of the thresholds that stop, 0 < Y <= X,\n"
+            "                default 0.01 (or X when X is smaller)\n"
+            "\n"
+            "Exit status: 0 done, 1 runtime error (or FILE is W's training data), 2 usage error.\n");
+}
+
+typedef struct {
+    const char *weights, *data, *out;
+    double far, stop_far; /* stop_far < 0: not given */
+} cal_opts;
+
+static int parse_calibrate(int argc, char **argv, cal_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->far = CAL_FAR_DEFAULT;
+    o->stop_far = -1.0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_calibrate(stdout);
+            return -1;
+        }
+        const int is_far = !strcmp(a, "--far"), is_stop_far = !strcmp(a, "--stop-far");
+        const char **dst = !strcmp(a, "--weights") ? &o->weights
+                           : !strcmp(a, "--data")  ? &o->data
+                           : !strcmp(a, "--out")   ? &o->out
+                                                   : NULL;
+        if (!dst && !is_far && !is_stop_far) {
+            fprintf(stderr, MEC ": unknown %s '%s'\n", a[0] == '-' ? "option" : "argument", a);
+            usage_calibrate(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        if (i + 1 >= argc || !argv[i + 1][0]) {
+            fprintf(stderr, MEC ": %s needs a value\n", a);
+            return CLI_EXIT_USAGE;
+        }
+        if (is_far || is_stop_far) {
+            if (parse_d(MEC, a, argv[++i], 1e-6, 0.4999, is_far ? &o->far : &o->stop_far)) return CLI_EXIT_USAGE;
+        } else {
+            *dst = argv[++i];
+        }
+    }
+    if (!o->weights || !o->data || !o->out) {
+        fprintf(stderr, MEC ": %s is required\n", !o->weights ? "--weights W" : !o->data ? "--data FILE" : "--out W2");
+        usage_calibrate(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->stop_far < 0.0) o->stop_far = o->far < CAL_STOP_FAR_DEFAULT ? o->far : CAL_STOP_FAR_DEFAULT;
+    if (o->stop_far > o->far) {
+        fprintf(stderr, MEC ": --stop-far %g: more than --far %g (stopping must be the rarer act)\n", o->stop_far,
+                o->far);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* One threshold: the lowest T with "score >= T" flagging at most far of the
+ * NNEG negatives; prints it with the share of the NPOS positives caught. */
+static int cal_one(const char *what, const double *neg, size_t nneg, const double *pos, size_t npos,
+                   double far, double *thr)
+{
+    double t = 0.0, got = 0.0;
+    if (nneg == 0) {
+        fprintf(stderr, MEC ": %s: no example where acting would be a false alarm\n", what);
+        return -1;
+    }
+    if (eval_threshold_for_far(neg, nneg, far, &t, &got) != 0) {
+        fprintf(stderr, MEC ": %s: no memory\n", what);
+        return -1;
+    }
+    /* eval flags score > t; the gate acts on score >= thr: the next float up */
+    double thr_v = nextafter(t, INFINITY);
+    if (thr_v > 1.0) thr_v = 1.0;
+    if (thr_v < 0.0) thr_v = 0.0;
+    size_t caught = 0;
+    for (size_t i = 0; i < npos; i++) caught += pos[i] >= thr_v;
+    printf("  %-18s %.6f   false alarms %.4f of %zu   caught %.3f of %zu\n", what, thr_v, got, nneg,
+           npos ? (double)caught / (double)npos : 0.0, npos);
+    *thr = thr_v;
+    return 0;
+}
+
+
+/* The whole rule (fg_decide) on the validation data with these thresholds,
+ * each group in turn the lifted one: how often it acts where the full step
+ * is safe (the path label PROCEED and the group's foothold holds), how often
+ * it stops there, how often it acts where the full step is not safe, and how
+ * often it acts on a step the mission chose shorter (150 mm). */
+static int cal_rule_rates(const dataset *ds, feat_tokens *scratch, const fusion_output *outs,
+                          const fg_config *cfg)
+{
+    size_t safe = 0, unsafe = 0, act_safe = 0, stop_safe = 0, act_unsafe = 0, act_short = 0;
+    for (size_t i = 0; i < ds->count; i++) {
+        ds_example ex;
+        if (ds_get(ds, i, scratch, &ex) != 0) return -1;
+        fg_verdict fv;
+        memset(&fv, 0, sizeof fv);
+        fv.grip_risk[0] = outs[i].grip[0];
+        fv.grip_risk[1] = outs[i].grip[1];
+        for (unsigned k = 0; k < FUSION_PATH; k++) fv.path_p[k] = outs[i].path[k];
+        fv.path = eval_path_argmax(outs[i].path);
+        for (int g = 0; g < 2; g++) {
+            const fg_action a = fg_decide(cfg, &fv, (hold_group)g, FG_FULL_STEP_MM);
+            const fg_action as = fg_decide(cfg, &fv, (hold_group)g, 0.5f * FG_FULL_STEP_MM);
+            if (ex.y.path == 0 && ex.y.hold[g]) {
+                safe++;
+                act_safe += a != FG_PROCEED;
+                stop_safe += a == FG_STOP;
+                act_short += as != FG_PROCEED;
+            } else {
+                unsafe++;
+                act_unsafe += a != FG_PROCEED;
+            }
+        }
+    }
+    const double ns = safe ? (double)safe : 1.0, nu = unsafe ? (double)unsafe : 1.0;
+    printf("the rule (fg_decide), each group lifted in turn, %zu safe and %zu unsafe full steps:\n", safe, unsafe);
+    printf("  acts on a safe full step       %.4f (stops %.4f)\n", (double)act_safe / ns, (double)stop_safe / ns);
+    printf("  acts on an unsafe full step    %.4f\n", (double)act_unsafe / nu);
+    printf("  acts on a safe 150 mm step     %.4f\n", (double)act_short / ns);
+    return 0;
+}
+
+int cmd_fusion_calibrate(int argc, char **argv)
+{
+    cal_opts o;
+    int rc = parse_calibrate(argc, argv, &o);
+    if (rc < 0) return CLI_EXIT_OK;
+    if (rc) return rc;
+
+    int status = CLI_EXIT_FAIL;
+    char err[ST_ERR_LEN + 256];
+    fusion_model m = {0};
+    fusion_workspace ws = {0};
+    dataset ds = {0};
+    uint8_t *image = NULL;
+    feat_tokens *scratch = NULL;
+    double *score = NULL;
+    fusion_output *outs = NULL;
+    wt_tensor *tens = NULL;
+    st_meta *meta = NULL;
+    size_t image_len = 0;
+
+    uint64_t data_hash = 0;
+    if (load_model_and_data(MEC, o.weights, o.data, &m, &ws, &ds, &data_hash) != 0) goto out;
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016" PRIx64, data_hash);
+    const char *trained = st_meta_get(&m.file, "data_fnv1a64");
+    if (trained && !strcmp(trained, hash)) {
+        fprintf(stderr, MEC ": %s is the data %s was trained on: calibrate on held-out data\n", o.data,
+                o.weights);
+        goto out;
+    }
+    if (ds.count == 0) {
+        fprintf(stderr, MEC ": %s: no examples\n", o.data);
+        goto out;
+    }
+    const size_t n = ds.count;
+    /* score columns: risk A, risk B, doubt, P(STOP); then negatives/positives;
+     * out: every example's grip and path outputs (the rule's rates) */
+    scratch = malloc(sizeof *scratch);
+    score = calloc(4 * n + 4 * n, sizeof *score);
+    outs = calloc(n, sizeof *outs);
+    if (!scratch || !score || !outs) {
+        fprintf(stderr, MEC ": no memory\n");
+        goto out;
+    }
+    double *neg = score + 4 * n, *pos = neg + 2 * n;
+    size_t nn = 0, np = 0;
+    fg_config cfg;
+    fg_config_default(&cfg);
+    printf("calibrate: %s on %s (%zu examples), false-alarm share %.4f (stops %.4f)\n", o.weights, o.data, n,
+           o.far, o.stop_far);
+    for (size_t i = 0; i < n; i++) {
+        ds_example ex;
+        fusion_output fo;
+        if (ds_get(&ds, i, scratch, &ex) != 0 || (rc = fusion_forward(&m, &ws, &ex.in, &fo)) != 0) {
+            fprintf(stderr, MEC ": %s: record %zu cannot be evaluated\n", o.data, i);
+            goto out;
+        }
+        score[4 * i + 0] = fo.grip[0];
+        score[4 * i + 1] = fo.grip[1];
+        score[4 * i + 2] = 1.0 - (double)fo.path[0];
+        score[4 * i + 3] = fo.path[4];
+        outs[i] = fo;
+    }
+    /* grip: negatives are the footholds that hold (acting on them is a false alarm) */
+    for (int g = 0; g < 2; g++) {
+        nn = np = 0;
+        for (size_t i = 0; i < n; i++) {
+            ds_example ex;
+            if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
+            if (ex.y.hold[g])
+                neg[nn++] = score[4 * i + (size_t)g];
+            else
+                pos[np++] = score[4 * i + (size_t)g];
+        }
+        double t = 1.0;
+        if (cal_one(g ? "risk_act_b" : "risk_act_a", neg, nn, pos, np, o.far, &t) != 0) goto out;
+        cfg.risk_act[g] = (float)t;
+    }
+    nn = np = 0;
+    for (size_t i = 0; i < n; i++) {
+        ds_example ex;
+        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
+        for (int g = 0; g < 2; g++) {
+            if (ex.y.hold[g])
+                neg[nn++] = score[4 * i + (size_t)g];
+            else
+                pos[np++] = score[4 * i + (size_t)g];
+        }
+    }
+    double rs = 1.0;
+    if (cal_one("risk_stop", neg, nn, pos, np, o.stop_far, &rs) != 0) goto out;
+    cfg.risk_stop = (float)rs;
+    double v = 1.0;
+    nn = np = 0;
+    for (size_t i = 0; i < n; i++) {
+        ds_example ex;
+        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
+        if (ex.y.path == 0)
+            neg[nn++] = score[4 * i + 2];
+        else
+            pos[np++] = score[4 * i + 2];
+    }
+    if (cal_one("doubt_act", neg, nn, pos, np, o.far, &v) != 0) goto out;
+    cfg.doubt_act = (float)v;
+    nn = np = 0;
+    for (size_t i = 0; i < n; i++) {
+        ds_example ex;
+        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
+        if (ex.y.path != 4)
+            neg[nn++] = score[4 * i + 3];
+        else
+            pos[np++] = score[4 * i + 3];
+    }
+    if (cal_one("stop_act", neg, nn, pos, np, o.stop_far, &v) != 0) goto out;
+    cfg.stop_act = (float)v;
+    if (cal_rule_rates(&ds, scratch, outs, &cfg) != 0) goto out;
+
+    /* W2: W's tensors, W's metadata without old gate.* keys, the new ones */
+    const st_file *f = &m.file;
+    tens = calloc(f->ntensors ? f->ntensors : 1, sizeof *tens);
+    meta = calloc(f->nmeta + 8, sizeof *meta);
+    if (!tens || !meta) {
+        fprintf(stderr, MEC ": no memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < f->ntensors; i++) {
+        tens[i].name = f->tensors[i].name;
+        tens[i].ndim = f->tensors[i].ndim;
+        memcpy(tens[i].shape, f->tensors[i].shape, sizeof tens[i].shape);
+        tens[i].data = f->tensors[i].data;
+    }
+    size_t nm = 0;
+    for (size_t i = 0; i < f->nmeta; i++)
+        if (strncmp(f->meta[i].key, "gate.", 5) != 0) meta[nm++] = f->meta[i];
+    char vals[6][96];
+    snprintf(vals[0], sizeof vals[0], "%.6f", (double)cfg.risk_act[0]);
+    snprintf(vals[1], sizeof vals[1], "%.6f", (double)cfg.risk_act[1]);
+    snprintf(vals[2], sizeof vals[2], "%.6f", (double)cfg.doubt_act);
+    snprintf(vals[3], sizeof vals[3], "%.6f", (double)cfg.stop_act);
+    snprintf(vals[4], sizeof vals[4], "%.6f", (double)cfg.risk_stop);
+    snprintf(vals[5], sizeof vals[5], "far %.4f, stop far %.4f, on %zu examples, fnv1a64 %s", o.far, o.stop_far,
+             n, hash);
+    meta[nm++] = (st_meta){FG_META_RISK_ACT_A, vals[0]};
+    meta[nm++] = (st_meta){FG_META_RISK_ACT_B, vals[1]};
+    meta[nm++] = (st_meta){FG_META_DOUBT_ACT, vals[2]};
+    meta[nm++] = (st_meta){FG_META_STOP_ACT, vals[3]};
+    meta[nm++] = (st_meta){FG_META_RISK_STOP, vals[4]};
+    meta[nm++] = (st_meta){"gate.calibration", vals[5]};
+    if ((rc = wt_serialize(tens, f->ntensors, meta, nm, &image, &image_len, err, sizeof err)) != 0 ||
+        (rc = wt_write_atomic(o.out, image, image_len, err, sizeof err)) != 0) {
+        fprintf(stderr, MEC ": %s: %s\n", o.out, err[0] ? err : wt_strerror(rc));
+        goto out;
+    }
+    printf("calibrate: wrote %s (%zu bytes)\n", o.out, image_len);
+    status = CLI_EXIT_OK;
+out:
+    free(image);
+    free(meta);
+    free(tens);
+    free(outs);
+    free(score);
+    free(scratch);
     ds_free(&ds);
     fusion_workspace_free(&ws);
     fusion_model_free(&m);

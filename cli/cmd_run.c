@@ -103,6 +103,7 @@ typedef struct {
     camc *cam;               /* --camera: the gate's frames, or NULL */
     uint64_t cam_frames, cam_failures;
     int cam_down;            /* the last fetch failed (said once, and in the log) */
+    uint64_t park_holds;     /* HOLDs the run itself set to leave the robot safe at its end */
 } run_ctx;
 
 static void say(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -377,7 +378,9 @@ static void event_line(run_ctx *x, const mis_event *ev)
 static void hold_and_settle(run_ctx *x)
 {
     cc_status st;
+    const uint64_t before = x->c->sup.holds;
     ctl_operator_hold(x->c);
+    x->park_holds += x->c->sup.holds - before;
     for (unsigned i = 0; i < HOLD_EXIT_CYCLES; i++) {
         if (ctl_cycle(x->c, x->link, &st) == 0 && !x->c->pending && (st.flags & CC_FLAG_HOLD)) break;
     }
@@ -750,7 +753,9 @@ int cli_run_mission(const cli_run_opts *o, cli_run_out *res)
     s->sim_time_s = now_s(&x);
     s->rate_m2_per_h = s->sim_time_s > 0.0 ? s->area_m2 / s->sim_time_s * 3600.0 : 0.0;
     s->min_safety_factor = c.gait.sf_at_release_min;
-    s->holds = (unsigned)c.sup.holds; /* latched HOLDs: the start-up HOLD is not one */
+    /* latched HOLDs during the run: not the start-up HOLD, not the one that
+     * parks the robot when the run ends paused, interrupted or timed out */
+    s->holds = (unsigned)(c.sup.holds - x.park_holds);
     s->refused_commands = (unsigned)(c.stats.refused_by_plc + c.stats.refused_explained);
     s->source = "controller";
     s->cycles = cycles;

@@ -4,6 +4,7 @@
  */
 #include "controller/fusion_gate.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,39 @@ const char *fg_action_name(fg_action a)
 
 void fg_config_default(fg_config *cfg)
 {
+    cfg->risk_act[HOLD_GROUP_A] = cfg->risk_act[HOLD_GROUP_B] = 0.80f;
+    cfg->doubt_act = 0.80f;
+    cfg->stop_act = 0.80f;
     cfg->risk_stop = 0.95f;
-    cfg->p_act = 0.80f;
+    cfg->full_tol_mm = 50.0f;
+}
+
+int fg_config_from_meta(const st_file *f, const char *name, fg_config *cfg, char *err, size_t errlen)
+{
+    if (!f || !cfg) return FG_EARG;
+    const struct {
+        const char *key;
+        float *dst;
+    } keys[] = {{FG_META_RISK_ACT_A, &cfg->risk_act[HOLD_GROUP_A]},
+                {FG_META_RISK_ACT_B, &cfg->risk_act[HOLD_GROUP_B]},
+                {FG_META_DOUBT_ACT, &cfg->doubt_act},
+                {FG_META_STOP_ACT, &cfg->stop_act},
+                {FG_META_RISK_STOP, &cfg->risk_stop}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = st_meta_get(f, keys[i].key);
+        if (!v) continue;
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !(x >= 0.0 && x <= 1.0)) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: metadata '%s' = '%.32s': expected a number in [0, 1]",
+                         name ? name : "<weights>", keys[i].key, v);
+            return FG_EMODEL;
+        }
+        *keys[i].dst = (float)x;
+    }
+    return FG_OK;
 }
 
 int fg_open(fusion_gate *g, const char *path, char *err, size_t errlen)
@@ -46,6 +78,7 @@ int fg_open(fusion_gate *g, const char *path, char *err, size_t errlen)
         rc = FG_EMODEL;
         goto err;
     }
+    if ((rc = fg_config_from_meta(&g->model.file, path, &g->cfg, err, errlen)) != FG_OK) goto err;
     if (fusion_workspace_init(&g->ws, &g->model, FEAT_MAX_TOKENS, NULL, 0) != 0) {
         if (err && errlen) snprintf(err, errlen, "%s: %s", path, fg_strerror(FG_ENOMEM));
         rc = FG_ENOMEM;
@@ -110,19 +143,24 @@ static unsigned prox_index(const double v[2])
     return v[1] > 0.0 ? 2 : 3;
 }
 
-fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted)
+fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted, float step_mm)
 {
-    if (!cfg || !v || (unsigned)lifted >= HOLD_GROUP_COUNT) return FG_STOP; /* fail safe */
-    if (!(v->grip_risk[lifted] < cfg->risk_stop)) return FG_STOP; /* NaN stops too */
-    const float p = v->path_p[v->path];
-    if (!(p < cfg->p_act)) {
-        switch (v->path) {
-        case 1: return FG_SHORTEN;
-        case 2: return FG_SIDESTEP_LEFT;
-        case 3: return FG_SIDESTEP_RIGHT;
-        case 4: return FG_STOP;
-        default: break;
-        }
+    if (!cfg || !v || (unsigned)lifted >= HOLD_GROUP_COUNT || v->path >= FUSION_PATH) return FG_STOP; /* fail safe */
+    const float r = v->grip_risk[lifted], p_go = v->path_p[0], p_stop = v->path_p[4];
+    if (isnan(r) || isnan(p_go) || isnan(p_stop) || isnan(step_mm)) return FG_STOP; /* NaN stops */
+    const int full = fabsf(step_mm - FG_FULL_STEP_MM) <= cfg->full_tol_mm;
+    const int none_safe = v->path == 4; /* the path head ranks "no step is safe" first */
+    if (none_safe && p_stop >= cfg->stop_act) return FG_STOP;
+    /* the grip risk is the full step's foothold's; on a step the mission
+     * chose otherwise it stops only when the path head, too, says no step is
+     * safe (a torn lip fails on any foothold; a mapped joint the mission
+     * already steps short of does not) */
+    if (r >= cfg->risk_stop && (full || none_safe)) return FG_STOP;
+    if (!full) return FG_PROCEED; /* shortening a step the mission already chose is not the model's call */
+    if (r >= cfg->risk_act[lifted] || 1.0f - p_go >= cfg->doubt_act) {
+        if (v->path == 2) return FG_SIDESTEP_LEFT;
+        if (v->path == 3) return FG_SIDESTEP_RIGHT;
+        return FG_SHORTEN; /* a STOP costs a wait or a pause: only the stop thresholds stop */
     }
     return FG_PROCEED;
 }
@@ -172,8 +210,8 @@ int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int di
     return FG_OK;
 }
 
-int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
-           unsigned axis, int dir, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v)
+int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted, unsigned axis, int dir,
+           float step_mm, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v)
 {
     if (!g || !g->open || !st || !foot_mm || !v || (unsigned)lifted >= HOLD_GROUP_COUNT) return FG_EARG;
     feat_snapshot s;
@@ -195,7 +233,7 @@ int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
         v->share[m] = out.share[m];
         v->n_tokens[m] = (unsigned)out.n[m];
     }
-    v->action = fg_decide(&g->cfg, v, lifted);
+    v->action = fg_decide(&g->cfg, v, lifted, step_mm);
     g->asked++;
     g->acted[v->action]++;
     return FG_OK;

