@@ -1245,18 +1245,36 @@ static int cal_one(const char *what, const double *neg, size_t nneg, const doubl
 }
 
 
+/* An example's labels, kept from the one pass over the data. */
+typedef struct {
+    uint8_t hold[2], path;
+} cal_label;
+
+/* Score column COL of the n examples (risk A, risk B, doubt, P(STOP); 4 per
+ * example) appended to NEG where acting on it is a false alarm (the
+ * group's foothold holds; the path is PROCEED; the path is not STOP) and
+ * to POS otherwise. */
+static void cal_split(const double *score, const cal_label *lab, size_t n, unsigned col, double *neg,
+                      size_t *nn, double *pos, size_t *np)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int safe = col < 2 ? lab[i].hold[col] != 0 : col == 2 ? lab[i].path == 0 : lab[i].path != 4;
+        if (safe)
+            neg[(*nn)++] = score[4 * i + col];
+        else
+            pos[(*np)++] = score[4 * i + col];
+    }
+}
+
 /* The whole rule (fg_decide) on the validation data with these thresholds,
  * each group in turn the lifted one: how often it acts where the full step
  * is safe (the path label PROCEED and the group's foothold holds), how often
  * it stops there, how often it acts where the full step is not safe, and how
  * often it acts on a step the mission chose shorter (150 mm). */
-static int cal_rule_rates(const dataset *ds, feat_tokens *scratch, const fusion_output *outs,
-                          const fg_config *cfg)
+static void cal_rule_rates(const cal_label *lab, size_t n, const fusion_output *outs, const fg_config *cfg)
 {
     size_t safe = 0, unsafe = 0, act_safe = 0, stop_safe = 0, act_unsafe = 0, act_short = 0;
-    for (size_t i = 0; i < ds->count; i++) {
-        ds_example ex;
-        if (ds_get(ds, i, scratch, &ex) != 0) return -1;
+    for (size_t i = 0; i < n; i++) {
         fg_verdict fv;
         memset(&fv, 0, sizeof fv);
         fv.grip_risk[0] = outs[i].grip[0];
@@ -1266,7 +1284,7 @@ static int cal_rule_rates(const dataset *ds, feat_tokens *scratch, const fusion_
         for (int g = 0; g < 2; g++) {
             const fg_action a = fg_decide(cfg, &fv, (hold_group)g, FG_FULL_STEP_MM);
             const fg_action as = fg_decide(cfg, &fv, (hold_group)g, 0.5f * FG_FULL_STEP_MM);
-            if (ex.y.path == 0 && ex.y.hold[g]) {
+            if (lab[i].path == 0 && lab[i].hold[g]) {
                 safe++;
                 act_safe += a != FG_PROCEED;
                 stop_safe += a == FG_STOP;
@@ -1282,7 +1300,6 @@ static int cal_rule_rates(const dataset *ds, feat_tokens *scratch, const fusion_
     printf("  acts on a safe full step       %.4f (stops %.4f)\n", (double)act_safe / ns, (double)stop_safe / ns);
     printf("  acts on an unsafe full step    %.4f\n", (double)act_unsafe / nu);
     printf("  acts on a safe 150 mm step     %.4f\n", (double)act_short / ns);
-    return 0;
 }
 
 int cmd_fusion_calibrate(int argc, char **argv)
@@ -1301,6 +1318,7 @@ int cmd_fusion_calibrate(int argc, char **argv)
     feat_tokens *scratch = NULL;
     double *score = NULL;
     fusion_output *outs = NULL;
+    cal_label *lab = NULL;
     wt_tensor *tens = NULL;
     st_meta *meta = NULL;
     size_t image_len = 0;
@@ -1325,7 +1343,8 @@ int cmd_fusion_calibrate(int argc, char **argv)
     scratch = malloc(sizeof *scratch);
     score = calloc(4 * n + 4 * n, sizeof *score);
     outs = calloc(n, sizeof *outs);
-    if (!scratch || !score || !outs) {
+    lab = calloc(n, sizeof *lab);
+    if (!scratch || !score || !outs || !lab) {
         fprintf(stderr, MEC ": no memory\n");
         goto out;
     }
@@ -1347,60 +1366,31 @@ int cmd_fusion_calibrate(int argc, char **argv)
         score[4 * i + 2] = 1.0 - (double)fo.path[0];
         score[4 * i + 3] = fo.path[4];
         outs[i] = fo;
+        lab[i] = (cal_label){{ex.y.hold[0], ex.y.hold[1]}, ex.y.path};
     }
     /* grip: negatives are the footholds that hold (acting on them is a false alarm) */
-    for (int g = 0; g < 2; g++) {
-        nn = np = 0;
-        for (size_t i = 0; i < n; i++) {
-            ds_example ex;
-            if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
-            if (ex.y.hold[g])
-                neg[nn++] = score[4 * i + (size_t)g];
-            else
-                pos[np++] = score[4 * i + (size_t)g];
-        }
+    for (unsigned g = 0; g < 2; g++) {
         double t = 1.0;
+        nn = np = 0;
+        cal_split(score, lab, n, g, neg, &nn, pos, &np);
         if (cal_one(g ? "risk_act_b" : "risk_act_a", neg, nn, pos, np, o.far, &t) != 0) goto out;
         cfg.risk_act[g] = (float)t;
     }
-    nn = np = 0;
-    for (size_t i = 0; i < n; i++) {
-        ds_example ex;
-        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
-        for (int g = 0; g < 2; g++) {
-            if (ex.y.hold[g])
-                neg[nn++] = score[4 * i + (size_t)g];
-            else
-                pos[np++] = score[4 * i + (size_t)g];
-        }
-    }
-    double rs = 1.0;
-    if (cal_one("risk_stop", neg, nn, pos, np, o.stop_far, &rs) != 0) goto out;
-    cfg.risk_stop = (float)rs;
     double v = 1.0;
     nn = np = 0;
-    for (size_t i = 0; i < n; i++) {
-        ds_example ex;
-        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
-        if (ex.y.path == 0)
-            neg[nn++] = score[4 * i + 2];
-        else
-            pos[np++] = score[4 * i + 2];
-    }
+    cal_split(score, lab, n, 0, neg, &nn, pos, &np); /* both groups pooled */
+    cal_split(score, lab, n, 1, neg, &nn, pos, &np);
+    if (cal_one("risk_stop", neg, nn, pos, np, o.stop_far, &v) != 0) goto out;
+    cfg.risk_stop = (float)v;
+    nn = np = 0;
+    cal_split(score, lab, n, 2, neg, &nn, pos, &np);
     if (cal_one("doubt_act", neg, nn, pos, np, o.far, &v) != 0) goto out;
     cfg.doubt_act = (float)v;
     nn = np = 0;
-    for (size_t i = 0; i < n; i++) {
-        ds_example ex;
-        if (ds_get(&ds, i, scratch, &ex) != 0) goto out;
-        if (ex.y.path != 4)
-            neg[nn++] = score[4 * i + 3];
-        else
-            pos[np++] = score[4 * i + 3];
-    }
+    cal_split(score, lab, n, 3, neg, &nn, pos, &np);
     if (cal_one("stop_act", neg, nn, pos, np, o.stop_far, &v) != 0) goto out;
     cfg.stop_act = (float)v;
-    if (cal_rule_rates(&ds, scratch, outs, &cfg) != 0) goto out;
+    cal_rule_rates(lab, n, outs, &cfg);
 
     /* W2: W's tensors, W's metadata without old gate.* keys, the new ones */
     const st_file *f = &m.file;
@@ -1444,6 +1434,7 @@ out:
     free(image);
     free(meta);
     free(tens);
+    free(lab);
     free(outs);
     free(score);
     free(scratch);
